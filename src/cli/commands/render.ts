@@ -1,0 +1,95 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { isPlainObject } from "../../core/json.js";
+import { promptVariables, type RenderResult, renderPrompt } from "../../core/render.js";
+import { coerceVariable } from "../../core/variables.js";
+import { PromptsError, usageError } from "../../errors.js";
+import { loadPromptsByName } from "../../store/load.js";
+import { type CommandContext, loadOptionsOf } from "../io.js";
+import { reportIssues, writeJson } from "../output.js";
+import type { RenderCliOptions } from "../program.js";
+
+/** `prompts render NAME`: prints the rendered prompt, or `{name, version, variant, text|messages, model}`. */
+export async function renderCommand(
+  context: CommandContext,
+  name: string,
+  options: RenderCliOptions,
+): Promise<number> {
+  const assignments = (options.var ?? []).map(parseAssignment);
+  const fromFile =
+    options.vars === undefined
+      ? {}
+      : await readVariablesFile(resolve(context.io.cwd, options.vars));
+  const loaded = await loadPromptsByName([name], {
+    ...loadOptionsOf(context),
+    ...(options.ref === undefined ? {} : { ref: options.ref }),
+  });
+  const prompt = loaded.prompts.get(name);
+  if (!prompt) {
+    await reportIssues(
+      context,
+      loaded.issues.filter((issue) => issue.severity === "error"),
+    );
+    throw new PromptsError(
+      "E_INVALID_PROMPT",
+      `prompt "${name}" is invalid; fix the errors above (run: prompts validate)`,
+    );
+  }
+  const declared = promptVariables(prompt, loaded.prompts);
+  const variables: Record<string, unknown> = { ...fromFile };
+  for (const [key, raw] of assignments) variables[key] = coerceVariable(key, declared[key], raw);
+  const result = renderPrompt(
+    loaded.prompts,
+    name,
+    variables,
+    options.variant === undefined ? {} : { variant: options.variant },
+  );
+  if (context.global.json) writeJson(context, result);
+  else context.io.stdout.write(formatRendered(result));
+  return 0;
+}
+
+function parseAssignment(text: string): [string, string] {
+  const equals = text.indexOf("=");
+  if (equals <= 0) throw usageError(`--var takes key=value, got "${text}"`);
+  return [text.slice(0, equals), text.slice(equals + 1)];
+}
+
+async function readVariablesFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new PromptsError("E_INVALID_INPUT", `cannot read the --vars file ${path}: ${reason}`);
+  }
+  let value: unknown;
+  try {
+    if (/\.json$/i.test(path)) value = JSON.parse(text);
+    else value = (await import("yaml")).parse(text, { maxAliasCount: 100 });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new PromptsError(
+      "E_INVALID_INPUT",
+      `${path}: not valid ${/\.json$/i.test(path) ? "JSON" : "YAML"}: ${reason}`,
+    );
+  }
+  if (!isPlainObject(value)) {
+    throw new PromptsError(
+      "E_INVALID_INPUT",
+      `${path}: must hold a mapping of variable name → value`,
+    );
+  }
+  return value;
+}
+
+/** A text prompt as it is; a chat prompt as one `[role]` block per message. */
+export function formatRendered(result: RenderResult): string {
+  const withNewline = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
+  if (result.messages) {
+    return result.messages
+      .map((message) => `[${message.role}]\n${withNewline(message.content)}`)
+      .join("\n");
+  }
+  return withNewline(result.text ?? "");
+}

@@ -1,0 +1,49 @@
+import { CommanderError } from "commander";
+import { EXIT_BUG, EXIT_USAGE, PromptsError } from "../errors.js";
+import type { CliIO } from "./io.js";
+import { createProgram } from "./program.js";
+
+/**
+ * Runs the `prompts` command line with the given arguments (without `node` and the script) and
+ * returns the exit status. It never exits the process, so tests call it in-process.
+ */
+export async function run(argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> {
+  const fullIO: CliIO = {
+    cwd: io.cwd ?? process.cwd(),
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    env: io.env ?? process.env,
+  };
+  let status = 0;
+  const program = createProgram(fullIO, (code) => {
+    status = Math.max(status, code);
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return status;
+  } catch (error) {
+    return reportError(error, fullIO);
+  }
+}
+
+function reportError(error: unknown, io: CliIO): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed its message already; help and version end successfully.
+    return error.exitCode === 0 ? 0 : EXIT_USAGE;
+  }
+  if (error instanceof PromptsError) {
+    io.stderr.write(`✗ ${error.message}\n`);
+    for (const line of error.details.length > 1 ? error.details : [])
+      io.stderr.write(`  - ${line}\n`);
+    if (io.env.DEBUG) io.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr.write(`✗ internal error in gitprompts (please report it): ${stack}\n`);
+  return EXIT_BUG;
+}
+
+/** Entry point of the `prompts` binary: the only place that sets the process's exit status. */
+export async function main(): Promise<void> {
+  process.exitCode = await run(process.argv.slice(2));
+}

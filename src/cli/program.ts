@@ -1,0 +1,121 @@
+import { readFileSync } from "node:fs";
+import { Command, Option } from "commander";
+import type { CliIO, CommandContext, GlobalOptions } from "./io.js";
+
+function packageVersion(): string {
+  const manifest = JSON.parse(
+    readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+  ) as { version: string };
+  return manifest.version;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/**
+ * The `prompts` command line. Each action imports its command module only when it runs, so
+ * `render` never loads what `validate` or `init` need.
+ */
+export function createProgram(io: CliIO, setExitCode: (code: number) => void): Command {
+  const program = new Command("prompts");
+  const context = (command: Command): CommandContext => ({
+    io,
+    global: command.optsWithGlobals() as GlobalOptions,
+  });
+  const finish = (code: number) => setExitCode(code);
+
+  program
+    .description("Manage the prompts of LLM applications like code: YAML files in git.")
+    .version(packageVersion(), "-V, --version")
+    .option("-C <dir>", "run as if started in <dir> (the repository root)")
+    .option("--dir <path>", "prompt directory relative to the root (default: prompts)")
+    .option("--json", "print data as JSON")
+    .option("--no-color", "no colours (also NO_COLOR=1)")
+    .option("--no-cache", "do not use the parse cache in .prompts/cache")
+    .showHelpAfterError("(run: prompts --help)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`✗ ${text.replace(/^error: /, "")}`),
+    });
+
+  program
+    .command("list")
+    .description("list prompts: name, version, variables, variants, description")
+    .option("--ref <ref>", "read the prompts of a git ref (tag, branch, commit)")
+    .action(async (options: { ref?: string }, command: Command) => {
+      const { listCommand } = await import("./commands/list.js");
+      finish(await listCommand(context(command), options));
+    });
+
+  program
+    .command("render")
+    .description("print a prompt rendered with variables")
+    .argument("<name>", "prompt name, e.g. answerer_prompt or agents/planner")
+    .option("--var <key=value>", "a variable (repeatable); typed by its declaration", collect)
+    .option("--vars <file>", "a JSON or YAML file of variables")
+    .option("--variant <variant>", "the A/B variant to render (default: default)")
+    .option("--ref <ref>", "read the prompts of a git ref")
+    .action(async (name: string, options: RenderCliOptions, command: Command) => {
+      const { renderCommand } = await import("./commands/render.js");
+      finish(await renderCommand(context(command), name, options));
+    });
+
+  program
+    .command("validate")
+    .description("check every prompt; report all problems at once")
+    .option("--staged", "check the prompts staged in the git index (for a pre-commit hook)")
+    .option("--ref <ref>", "check the prompts of a git ref")
+    .addOption(
+      new Option("--format <format>", "output format")
+        .choices(["text", "json", "github"])
+        .default("text"),
+    )
+    .option("--strict", "fail on warnings too")
+    .action(async (options: ValidateCliOptions, command: Command) => {
+      const { validateCommand } = await import("./commands/validate.js");
+      finish(await validateCommand(context(command), options));
+    });
+
+  program
+    .command("init")
+    .description("scaffold prompts/, prompts.config.yaml, an example prompt and .gitignore entries")
+    .action(async (_options: unknown, command: Command) => {
+      const { initCommand } = await import("./commands/init.js");
+      finish(await initCommand(context(command)));
+    });
+
+  const hook = program.command("hook").description("manage the git pre-commit hook");
+  hook
+    .command("install")
+    .description("install a pre-commit hook that runs `prompts validate --staged`")
+    .action(async (_options: unknown, command: Command) => {
+      const { hookInstallCommand } = await import("./commands/hook.js");
+      finish(await hookInstallCommand(context(command)));
+    });
+  hook
+    .command("uninstall")
+    .description("remove the hook (and restore a hook it had kept)")
+    .action(async (_options: unknown, command: Command) => {
+      const { hookUninstallCommand } = await import("./commands/hook.js");
+      finish(await hookUninstallCommand(context(command)));
+    });
+
+  return program;
+}
+
+/** Options of `prompts render`. */
+export interface RenderCliOptions {
+  var?: string[];
+  vars?: string;
+  variant?: string;
+  ref?: string;
+}
+
+/** Options of `prompts validate`. */
+export interface ValidateCliOptions {
+  staged?: boolean;
+  ref?: string;
+  format: "text" | "json" | "github";
+  strict?: boolean;
+}

@@ -1,0 +1,766 @@
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type Scalar,
+  type YAMLMap,
+} from "yaml";
+import { isPlainObject } from "./json.js";
+import { DEFAULT_VARIANT, VARIABLE_NAME_PATTERN, VARIANT_NAME_PATTERN } from "./names.js";
+import { didYouMean } from "./suggest.js";
+import { analyzeTemplate, DEFAULT_TAGS } from "./template.js";
+import {
+  type FileIssue,
+  type JsonObject,
+  type JsonValue,
+  type Message,
+  type PromptSpec,
+  ROLES,
+  type Role,
+  type Severity,
+  VARIABLE_TYPES,
+  type VariableSpec,
+  type VariableType,
+  type VariantSpec,
+} from "./types.js";
+import { article, findNonJson, valueType } from "./variables.js";
+
+/** A variable used by a template, placed in the file. */
+export interface VariableUse {
+  name: string;
+  /** The tag as written, e.g. `{{user.name}}`. */
+  tag: string;
+  line: number;
+  col: number;
+  path: string;
+  /** Enclosing `{{#section}}` names, outermost first. */
+  sections: string[];
+  /** The tag looks like literal text rather than a variable (`${{ x }}`, `={{ x }}`). */
+  literalLike: boolean;
+}
+
+/** A `{{> partial}}` placed in the file. */
+export interface PartialRef {
+  name: string;
+  line: number;
+  col: number;
+  path: string;
+}
+
+/**
+ * What one prompt file says on its own, before it is checked against the other prompts.
+ * Plain JSON, so it can be cached by the file's content.
+ */
+export interface ParsedPromptFile {
+  /** Present only when the file has no error. */
+  spec?: PromptSpec;
+  issues: FileIssue[];
+  uses: VariableUse[];
+  partialRefs: PartialRef[];
+  /** Where each declared variable's name stands. */
+  declarations: Record<string, { line: number; col: number }>;
+}
+
+/** Top-level keys of a prompt file, with what they hold (for "unknown key" help). */
+export const PROMPT_KEYS = [
+  "description",
+  "model",
+  "variables",
+  "template",
+  "messages",
+  "variants",
+  "raw",
+  "delimiters",
+  "metadata",
+] as const;
+const VARIABLE_KEYS = ["type", "required", "default", "description"] as const;
+const VARIANT_KEYS = ["weight", "description", "template", "messages", "model"] as const;
+const MESSAGE_KEYS = ["role", "content"] as const;
+
+/** The YAML aliases one file may expand: enough for real reuse, far too few for a "billion laughs". */
+const MAX_ALIAS_COUNT = 100;
+
+const LITERAL_HINT =
+  "if the braces are literal text, set `raw: true` or choose other `delimiters` for this prompt";
+
+type AnyNode = Node | null | undefined;
+
+/** Parses the text of one prompt file and checks everything that needs no other file. */
+export function parsePromptSource(text: string): ParsedPromptFile {
+  const source = normalizeSource(text);
+  const parser = new FileParser(source);
+  return parser.run();
+}
+
+/** Strips a byte-order mark and turns CRLF/CR line ends into LF, so every checkout agrees. */
+export function normalizeSource(text: string): string {
+  const withoutBom = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return withoutBom.includes("\r") ? withoutBom.replace(/\r\n?/g, "\n") : withoutBom;
+}
+
+function describeNode(node: AnyNode): string {
+  if (node === null || node === undefined) return "nothing";
+  if (isMap(node)) return "a mapping";
+  if (isSeq(node)) return "a list";
+  if (isScalar(node)) {
+    const value = node.value;
+    if (value === null) return "null";
+    if (typeof value === "string") return "a string";
+    if (typeof value === "number") return "a number";
+    if (typeof value === "boolean") return "a boolean";
+  }
+  return "a value of another kind";
+}
+
+class FileParser {
+  private readonly lineCounter = new LineCounter();
+  private readonly issues: FileIssue[] = [];
+  private readonly uses: VariableUse[] = [];
+  private readonly partialRefs: PartialRef[] = [];
+  private readonly declarations: Record<string, { line: number; col: number }> = {};
+  private doc!: Document.Parsed;
+  private tags: [string, string] = DEFAULT_TAGS;
+  private raw = false;
+
+  constructor(private readonly source: string) {}
+
+  run(): ParsedPromptFile {
+    const result = (): ParsedPromptFile => ({
+      issues: this.issues,
+      uses: this.uses,
+      partialRefs: this.partialRefs,
+      declarations: this.declarations,
+    });
+    this.doc = parseDocument(this.source, {
+      lineCounter: this.lineCounter,
+      prettyErrors: false,
+      uniqueKeys: true,
+      keepSourceTokens: false,
+    });
+    for (const error of this.doc.errors) {
+      const { line, col } = this.lineCounter.linePos(error.pos[0]);
+      this.issues.push({
+        line,
+        col,
+        path: "",
+        code: "yaml-syntax",
+        severity: "error",
+        message: `YAML: ${firstLine(error.message)}`,
+      });
+    }
+    if (this.issues.length > 0) return result();
+    const root = this.resolve(this.doc.contents);
+    if (root === null || root === undefined || (isScalar(root) && root.value === null)) {
+      this.add(
+        undefined,
+        "",
+        "empty-file",
+        "the file is empty: a prompt needs `template` or `messages`",
+      );
+      return result();
+    }
+    if (!isMap(root)) {
+      this.add(
+        root,
+        "",
+        "not-a-mapping",
+        `a prompt file must be a mapping (key: value), found ${describeNode(root)}`,
+      );
+      return result();
+    }
+    const spec = this.readPrompt(root);
+    const hasError = this.issues.some((issue) => issue.severity === "error");
+    return hasError ? result() : { ...result(), spec };
+  }
+
+  private readPrompt(root: YAMLMap): PromptSpec {
+    const fields = this.readFields(root, "", PROMPT_KEYS);
+    const spec: PromptSpec = { variables: {}, variants: {} };
+
+    const raw = fields.get("raw");
+    if (raw) this.raw = this.readBoolean(raw.value, "raw") ?? false;
+    if (this.raw) spec.raw = true;
+    const delimiters = fields.get("delimiters");
+    if (delimiters) {
+      const tags = this.readDelimiters(delimiters.value);
+      if (tags) {
+        spec.delimiters = tags;
+        this.tags = tags;
+        if (this.raw) {
+          this.add(
+            delimiters.key,
+            "delimiters",
+            "raw-and-delimiters",
+            "`delimiters` has no use when `raw: true`",
+          );
+        }
+      }
+    }
+
+    const description = fields.get("description");
+    if (description) {
+      const text = this.readString(description.value, "description");
+      if (text !== undefined) spec.description = text;
+    }
+    const model = fields.get("model");
+    if (model) {
+      const value = this.readObject(model.value, "model");
+      if (value) spec.model = value;
+    }
+    const metadata = fields.get("metadata");
+    if (metadata) {
+      const value = this.readObject(metadata.value, "metadata");
+      if (value) spec.metadata = value;
+    }
+    const variables = fields.get("variables");
+    if (variables) spec.variables = this.readVariables(variables.value);
+
+    const template = fields.get("template");
+    const messages = fields.get("messages");
+    if (template && messages) {
+      this.add(
+        messages.key,
+        "messages",
+        "template-and-messages",
+        "a prompt has either `template` (text) or `messages` (chat), not both",
+      );
+    } else if (!template && !messages) {
+      this.add(
+        root,
+        "",
+        "missing-body",
+        "a prompt needs `template` (a text prompt) or `messages` (a chat prompt)",
+      );
+    }
+    if (template) {
+      const text = this.readTemplate(template.value, "template");
+      if (text !== undefined) spec.template = text;
+    } else if (messages) {
+      const list = this.readMessages(messages.value, "messages");
+      if (list) spec.messages = list;
+    }
+
+    const variants = fields.get("variants");
+    if (variants) {
+      spec.variants = this.readVariants(variants.value, spec.messages ? "messages" : "template");
+    }
+    return spec;
+  }
+
+  /** Collects a mapping's pairs by key, reporting unknown and non-string keys. */
+  private readFields(
+    map: YAMLMap,
+    path: string,
+    allowed: readonly string[],
+  ): Map<string, { key: AnyNode; value: AnyNode }> {
+    const fields = new Map<string, { key: AnyNode; value: AnyNode }>();
+    for (const pair of map.items) {
+      const keyNode = pair.key as AnyNode;
+      const key = isScalar(keyNode) ? keyNode.value : undefined;
+      if (typeof key !== "string") {
+        this.add(keyNode, path, "bad-key", `keys must be strings, found ${describeNode(keyNode)}`);
+        continue;
+      }
+      const fieldPath = joinPath(path, key);
+      if (!allowed.includes(key)) {
+        const where = path === "" ? "" : ` in ${path}`;
+        this.add(
+          keyNode,
+          fieldPath,
+          "unknown-key",
+          `unknown key "${key}"${where}${didYouMean(key, allowed)}; allowed: ${allowed.join(", ")}`,
+        );
+        continue;
+      }
+      fields.set(key, { key: keyNode, value: pair.value as AnyNode });
+    }
+    return fields;
+  }
+
+  private readVariables(node: AnyNode): Record<string, VariableSpec> {
+    const variables: Record<string, VariableSpec> = {};
+    const map = this.resolve(node);
+    if (!isMap(map)) {
+      if (!(isScalar(map) && map.value === null)) {
+        this.add(
+          map ?? node,
+          "variables",
+          "bad-type",
+          `\`variables\` must be a mapping of name → type, found ${describeNode(map)}`,
+        );
+      }
+      return variables;
+    }
+    for (const pair of map.items) {
+      const keyNode = pair.key as AnyNode;
+      const name = isScalar(keyNode) ? keyNode.value : undefined;
+      if (typeof name !== "string" || !VARIABLE_NAME_PATTERN.test(name)) {
+        this.add(
+          keyNode,
+          "variables",
+          "bad-variable-name",
+          `variable name ${JSON.stringify(name ?? null)} must start with a letter or _ and hold only letters, digits and _`,
+        );
+        continue;
+      }
+      const offset = keyNode?.range?.[0];
+      if (offset !== undefined) this.declarations[name] = this.lineCounter.linePos(offset);
+      const spec = this.readVariable(pair.value as AnyNode, `variables.${name}`);
+      if (spec) variables[name] = spec;
+    }
+    return variables;
+  }
+
+  private readVariable(node: AnyNode, path: string): VariableSpec | undefined {
+    const value = this.resolve(node);
+    if (isScalar(value) && typeof value.value === "string") {
+      const type = this.checkType(value, path, value.value);
+      return type && { type, required: true };
+    }
+    if (!isMap(value)) {
+      this.add(
+        value ?? node,
+        path,
+        "bad-variable",
+        `\`${path}\` must be a type (${VARIABLE_TYPES.join(", ")}) or a mapping with \`type\`, found ${describeNode(value)}`,
+      );
+      return undefined;
+    }
+    const fields = this.readFields(value, path, VARIABLE_KEYS);
+    const typeField = fields.get("type");
+    if (!typeField) {
+      this.add(
+        value,
+        path,
+        "missing-type",
+        `\`${path}\` needs a \`type\` (${VARIABLE_TYPES.join(", ")})`,
+      );
+      return undefined;
+    }
+    const typeNode = this.resolve(typeField.value);
+    const typeName = this.readString(typeNode, `${path}.type`);
+    const type =
+      typeName === undefined ? undefined : this.checkType(typeNode, `${path}.type`, typeName);
+    if (!type) return undefined;
+    const spec: VariableSpec = { type, required: true };
+    const required = fields.get("required");
+    if (required) {
+      const flag = this.readBoolean(required.value, `${path}.required`);
+      if (flag !== undefined) spec.required = flag;
+    }
+    const description = fields.get("description");
+    if (description) {
+      const text = this.readString(description.value, `${path}.description`);
+      if (text !== undefined) spec.description = text;
+    }
+    const fallback = fields.get("default");
+    if (fallback) {
+      const value = this.toJs(fallback.value, `${path}.default`);
+      if (value !== undefined) {
+        if (value === null || valueType(value) !== type) {
+          this.add(
+            fallback.value ?? fallback.key,
+            `${path}.default`,
+            "bad-default",
+            `\`${path}.default\` must be ${article(type)}, found ${value === null ? "null" : valueType(value)}`,
+          );
+        } else {
+          spec.default = value;
+        }
+      }
+    }
+    return spec;
+  }
+
+  private checkType(node: AnyNode, path: string, name: string): VariableType | undefined {
+    if ((VARIABLE_TYPES as readonly string[]).includes(name)) return name as VariableType;
+    this.add(
+      node,
+      path,
+      "bad-variable-type",
+      `unknown type "${name}" at \`${path}\`${didYouMean(name, VARIABLE_TYPES)}; one of ${VARIABLE_TYPES.join(", ")}`,
+    );
+    return undefined;
+  }
+
+  private readVariants(node: AnyNode, kind: "template" | "messages"): Record<string, VariantSpec> {
+    const variants: Record<string, VariantSpec> = {};
+    const map = this.resolve(node);
+    if (!isMap(map)) {
+      if (!(isScalar(map) && map.value === null)) {
+        this.add(
+          map ?? node,
+          "variants",
+          "bad-type",
+          `\`variants\` must be a mapping of name → variant, found ${describeNode(map)}`,
+        );
+      }
+      return variants;
+    }
+    let total = 0;
+    for (const pair of map.items) {
+      const keyNode = pair.key as AnyNode;
+      const name = isScalar(keyNode) ? keyNode.value : undefined;
+      if (typeof name !== "string" || !VARIANT_NAME_PATTERN.test(name)) {
+        this.add(
+          keyNode,
+          "variants",
+          "bad-variant-name",
+          `variant name ${JSON.stringify(name ?? null)} must hold only letters, digits, _ . and -`,
+        );
+        continue;
+      }
+      const path = `variants.${name}`;
+      if (name === DEFAULT_VARIANT) {
+        this.add(
+          keyNode,
+          path,
+          "reserved-variant",
+          `"${DEFAULT_VARIANT}" is the prompt's own body and cannot be declared as a variant; rename it`,
+        );
+        continue;
+      }
+      const value = this.resolve(pair.value as AnyNode);
+      if (!isMap(value)) {
+        this.add(
+          value ?? keyNode,
+          path,
+          "bad-variant",
+          `\`${path}\` must be a mapping with a \`weight\`, found ${describeNode(value)}`,
+        );
+        continue;
+      }
+      const fields = this.readFields(value, path, VARIANT_KEYS);
+      const variant: VariantSpec = { weight: 0 };
+      const weight = fields.get("weight");
+      if (!weight) {
+        this.add(
+          value,
+          path,
+          "missing-weight",
+          `\`${path}\` needs a \`weight\` (percent of units, 0–100)`,
+        );
+      } else {
+        const weightNode = this.resolve(weight.value);
+        const number = isScalar(weightNode) ? weightNode.value : undefined;
+        if (typeof number !== "number" || !Number.isFinite(number) || number < 0 || number > 100) {
+          this.add(
+            weightNode ?? weight.key,
+            `${path}.weight`,
+            "bad-weight",
+            `\`${path}.weight\` must be a number from 0 to 100 (percent)`,
+          );
+        } else {
+          variant.weight = number;
+          total += number;
+        }
+      }
+      const description = fields.get("description");
+      if (description) {
+        const text = this.readString(description.value, `${path}.description`);
+        if (text !== undefined) variant.description = text;
+      }
+      const model = fields.get("model");
+      if (model) {
+        const object = this.readObject(model.value, `${path}.model`);
+        if (object) variant.model = object;
+      }
+      const template = fields.get("template");
+      const messages = fields.get("messages");
+      if (template && messages) {
+        this.add(
+          messages.key,
+          `${path}.messages`,
+          "template-and-messages",
+          `variant "${name}" has both \`template\` and \`messages\`; keep the one the prompt uses (\`${kind}\`)`,
+        );
+      } else if (template && kind === "messages") {
+        this.add(
+          template.key,
+          `${path}.template`,
+          "variant-kind",
+          `variant "${name}" has \`template\` but the prompt is a chat prompt; give it \`messages\``,
+        );
+      } else if (messages && kind === "template") {
+        this.add(
+          messages.key,
+          `${path}.messages`,
+          "variant-kind",
+          `variant "${name}" has \`messages\` but the prompt is a text prompt; give it \`template\``,
+        );
+      } else if (template) {
+        const text = this.readTemplate(template.value, `${path}.template`);
+        if (text !== undefined) variant.template = text;
+      } else if (messages) {
+        const list = this.readMessages(messages.value, `${path}.messages`);
+        if (list) variant.messages = list;
+      }
+      variants[name] = variant;
+    }
+    if (total > 100) {
+      this.add(
+        node,
+        "variants",
+        "weights-over-100",
+        `variant weights add up to ${total}%, more than 100%; the "${DEFAULT_VARIANT}" arm gets what is left of 100`,
+      );
+    }
+    return variants;
+  }
+
+  private readMessages(node: AnyNode, path: string): Message[] | undefined {
+    const seq = this.resolve(node);
+    if (!isSeq(seq) || seq.items.length === 0) {
+      this.add(
+        seq ?? node,
+        path,
+        "bad-messages",
+        `\`${path}\` must be a non-empty list of { role, content }, found ${isSeq(seq) ? "an empty list" : describeNode(seq)}`,
+      );
+      return undefined;
+    }
+    const messages: Message[] = [];
+    seq.items.forEach((item, index) => {
+      const itemPath = `${path}[${index}]`;
+      const map = this.resolve(item as AnyNode);
+      if (!isMap(map)) {
+        this.add(
+          map ?? node,
+          itemPath,
+          "bad-message",
+          `\`${itemPath}\` must be a mapping with \`role\` and \`content\`, found ${describeNode(map)}`,
+        );
+        return;
+      }
+      const fields = this.readFields(map, itemPath, MESSAGE_KEYS);
+      const roleField = fields.get("role");
+      const contentField = fields.get("content");
+      if (!roleField || !contentField) {
+        this.add(
+          map,
+          itemPath,
+          "bad-message",
+          `\`${itemPath}\` needs both \`role\` and \`content\``,
+        );
+        return;
+      }
+      const role = this.readString(roleField.value, `${itemPath}.role`);
+      if (role !== undefined && !(ROLES as readonly string[]).includes(role)) {
+        this.add(
+          roleField.value,
+          `${itemPath}.role`,
+          "bad-role",
+          `unknown role "${role}"${didYouMean(role, ROLES)}; one of ${ROLES.join(", ")}`,
+        );
+        return;
+      }
+      const content = this.readTemplate(contentField.value, `${itemPath}.content`);
+      if (role !== undefined && content !== undefined)
+        messages.push({ role: role as Role, content });
+    });
+    return messages.length === seq.items.length ? messages : undefined;
+  }
+
+  /** Reads a template string and records the variables and partials it uses. */
+  private readTemplate(node: AnyNode, path: string): string | undefined {
+    const scalar = this.resolve(node);
+    const text = this.readString(scalar, path);
+    if (text === undefined || this.raw || !isScalar(scalar)) return text;
+    const analysis = analyzeTemplate(text, this.tags);
+    if (analysis.error) {
+      const { line, col } = this.locate(scalar, text, analysis.error.offset);
+      this.push(
+        line,
+        col,
+        path,
+        "template-syntax",
+        `Mustache: ${analysis.error.message}; ${LITERAL_HINT}`,
+      );
+      return text;
+    }
+    for (const use of analysis.variables) {
+      const { line, col } = this.locate(scalar, text, use.offset);
+      if (use.literalLike && !VARIABLE_NAME_PATTERN.test(use.name)) {
+        this.push(
+          line,
+          col,
+          path,
+          "literal-braces",
+          `${use.tag} is not a variable name; ${LITERAL_HINT}`,
+        );
+        continue;
+      }
+      this.uses.push({
+        name: use.name,
+        tag: use.tag,
+        line,
+        col,
+        path,
+        sections: use.sections,
+        literalLike: use.literalLike,
+      });
+    }
+    for (const partial of analysis.partials) {
+      const { line, col } = this.locate(scalar, text, partial.offset);
+      this.partialRefs.push({ name: partial.name, line, col, path });
+    }
+    return text;
+  }
+
+  private readDelimiters(node: AnyNode): [string, string] | undefined {
+    const seq = this.resolve(node);
+    const values = isSeq(seq) ? seq.items.map((item) => this.resolve(item as AnyNode)) : [];
+    const strings = values.map((item) => (isScalar(item) ? item.value : undefined));
+    const valid =
+      strings.length === 2 &&
+      strings.every((value) => typeof value === "string" && /^[^\s=]+$/.test(value)) &&
+      strings[0] !== strings[1];
+    if (!valid) {
+      this.add(
+        seq ?? node,
+        "delimiters",
+        "bad-delimiters",
+        '`delimiters` must be two different tags without spaces or =, e.g. ["<%", "%>"]',
+      );
+      return undefined;
+    }
+    return [strings[0] as string, strings[1] as string];
+  }
+
+  private readString(node: AnyNode, path: string): string | undefined {
+    const value = this.resolve(node);
+    if (isScalar(value) && typeof value.value === "string") return value.value;
+    this.add(
+      value ?? node,
+      path,
+      "bad-type",
+      `\`${path}\` must be a string, found ${describeNode(value)}`,
+    );
+    return undefined;
+  }
+
+  private readBoolean(node: AnyNode, path: string): boolean | undefined {
+    const value = this.resolve(node);
+    if (isScalar(value) && typeof value.value === "boolean") return value.value;
+    this.add(
+      value ?? node,
+      path,
+      "bad-type",
+      `\`${path}\` must be true or false, found ${describeNode(value)}`,
+    );
+    return undefined;
+  }
+
+  private readObject(node: AnyNode, path: string): JsonObject | undefined {
+    const value = this.resolve(node);
+    if (!isMap(value)) {
+      this.add(
+        value ?? node,
+        path,
+        "bad-type",
+        `\`${path}\` must be a mapping, found ${describeNode(value)}`,
+      );
+      return undefined;
+    }
+    const js = this.toJs(value, path);
+    return isPlainObject(js) ? (js as JsonObject) : undefined;
+  }
+
+  /** Converts a free-form node to JSON data, refusing alias bombs and non-JSON values. */
+  private toJs(node: AnyNode, path: string): JsonValue | undefined {
+    if (node === null || node === undefined) return null;
+    let value: unknown;
+    try {
+      value = node.toJS(this.doc, { maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      const reason = error instanceof Error ? firstLine(error.message) : String(error);
+      this.add(node, path, "yaml-aliases", `\`${path}\` cannot be read: ${reason}`);
+      return undefined;
+    }
+    const problem = findNonJson(value);
+    if (problem !== undefined) {
+      this.add(node, path, "bad-value", `\`${path}\` holds ${problem}, which JSON cannot carry`);
+      return undefined;
+    }
+    return value as JsonValue;
+  }
+
+  /** Follows aliases (`*anchor`) to the node they stand for. */
+  private resolve(node: AnyNode): AnyNode {
+    let current = node;
+    for (let depth = 0; isAlias(current); depth++) {
+      if (depth > MAX_ALIAS_COUNT) return undefined;
+      current = current.resolve(this.doc) as AnyNode;
+    }
+    return current;
+  }
+
+  /** File position of an offset into a scalar's value (block scalars map line for line). */
+  private locate(scalar: Scalar, value: string, offset: number): { line: number; col: number } {
+    const start = scalar.range?.[0] ?? 0;
+    const head = this.lineCounter.linePos(start);
+    if (scalar.type === "BLOCK_LITERAL" || scalar.type === "BLOCK_FOLDED") {
+      const before = value.slice(0, offset);
+      let lineIndex = 0;
+      for (let i = before.indexOf("\n"); i !== -1; i = before.indexOf("\n", i + 1)) lineIndex++;
+      const colInLine = offset - (before.lastIndexOf("\n") + 1);
+      const line = head.line + 1 + lineIndex;
+      return { line, col: this.blockIndent(start) + colInLine + 1 };
+    }
+    if (!value.slice(0, offset).includes("\n")) {
+      const quoted = scalar.type === "QUOTE_DOUBLE" || scalar.type === "QUOTE_SINGLE" ? 1 : 0;
+      return { line: head.line, col: head.col + quoted + offset };
+    }
+    return head;
+  }
+
+  /** Indentation of the first non-blank content line of the block scalar starting at `start`. */
+  private blockIndent(start: number): number {
+    let lineStart = this.source.indexOf("\n", start) + 1;
+    while (lineStart > 0 && lineStart < this.source.length) {
+      let end = this.source.indexOf("\n", lineStart);
+      if (end === -1) end = this.source.length;
+      const line = this.source.slice(lineStart, end);
+      if (line.trim() !== "") return line.length - line.trimStart().length;
+      lineStart = end + 1;
+    }
+    return 0;
+  }
+
+  private add(
+    node: AnyNode,
+    path: string,
+    code: string,
+    message: string,
+    severity: Severity = "error",
+  ): void {
+    const offset = node?.range?.[0];
+    const { line, col } =
+      offset === undefined ? { line: 1, col: 1 } : this.lineCounter.linePos(offset);
+    this.push(line, col, path, code, message, severity);
+  }
+
+  private push(
+    line: number,
+    col: number,
+    path: string,
+    code: string,
+    message: string,
+    severity: Severity = "error",
+  ): void {
+    this.issues.push({ line, col, path, code, message, severity });
+  }
+}
+
+function joinPath(parent: string, key: string): string {
+  return parent === "" ? key : `${parent}.${key}`;
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0]?.trim() ?? text;
+}

@@ -1,0 +1,187 @@
+import Mustache from "mustache";
+import { PromptsError } from "../errors.js";
+import { DEFAULT_VARIANT } from "./names.js";
+import { didYouMean } from "./suggest.js";
+import { DEFAULT_TAGS } from "./template.js";
+import type { JsonObject, Message, Prompt, VariableSpec } from "./types.js";
+import { article, findNonJson, mergeVariables, valueType } from "./variables.js";
+
+/** Prompts by name, as `loadPrompts` returns them. */
+export type PromptLookup = ReadonlyMap<string, Prompt>;
+
+/** Options of {@link renderPrompt}. */
+export interface RenderOptions {
+  /** The A/B arm to render; `default` (the prompt's own body) when left out. */
+  variant?: string;
+}
+
+/** A rendered prompt: `text` for a text prompt, `messages` for a chat prompt. */
+export interface RenderResult {
+  name: string;
+  version: string;
+  variant: string;
+  text?: string;
+  messages?: Message[];
+  /** The prompt's model settings with the variant's merged over them. */
+  model: JsonObject;
+}
+
+// A private writer: rendering must not touch the global Mustache that the host application may
+// use with HTML escaping.
+const writer = new Mustache.Writer();
+/** Values are inserted as written: no HTML escaping. */
+const renderConfig = (tags: [string, string]) => ({
+  tags,
+  escape: (value: unknown) => String(value),
+});
+const configs = new Map<string, ReturnType<typeof renderConfig>>();
+
+const acceptedVariables = new WeakMap<Prompt, Record<string, VariableSpec>>();
+
+/** The variables a prompt accepts: its own and those of the partials it includes. */
+export function promptVariables(
+  prompt: Prompt,
+  prompts: PromptLookup,
+): Record<string, VariableSpec> {
+  let variables = acceptedVariables.get(prompt);
+  if (!variables) {
+    variables =
+      prompt.partials.length === 0
+        ? prompt.variables
+        : mergeVariables(
+            prompt.variables,
+            prompt.partials.map((name) => requirePrompt(prompts, name, prompt.name)),
+          );
+    acceptedVariables.set(prompt, variables);
+  }
+  return variables;
+}
+
+/**
+ * Renders a prompt with the given variables. Throws a `PromptsError` that lists every missing,
+ * unknown or mistyped variable at once. Values are inserted literally: a value holding `{{x}}`
+ * stays `{{x}}`.
+ */
+export function renderPrompt(
+  prompts: PromptLookup,
+  name: string,
+  variables: Readonly<Record<string, unknown>> = {},
+  options: RenderOptions = {},
+): RenderResult {
+  const prompt = prompts.get(name);
+  if (!prompt) {
+    throw new PromptsError(
+      "E_PROMPT_NOT_FOUND",
+      `prompt "${name}" not found${didYouMean(name, prompts.keys())} (run: prompts list)`,
+    );
+  }
+  const variantName = options.variant ?? DEFAULT_VARIANT;
+  const variant = variantName === DEFAULT_VARIANT ? undefined : prompt.variants[variantName];
+  if (variantName !== DEFAULT_VARIANT && !variant) {
+    const known = [DEFAULT_VARIANT, ...Object.keys(prompt.variants)];
+    throw new PromptsError(
+      "E_INVALID_INPUT",
+      `prompt "${name}" has no variant "${variantName}"${didYouMean(variantName, known)}; variants: ${known.join(", ")}`,
+    );
+  }
+  const view = checkVariables(prompt, promptVariables(prompt, prompts), variables);
+  const model = variant?.model ? { ...prompt.model, ...variant.model } : { ...prompt.model };
+  const result: RenderResult = { name, version: prompt.version, variant: variantName, model };
+  const render = (template: string) => renderTemplate(prompt, prompts, template, view);
+  const messages = variant?.messages ?? prompt.messages;
+  if (messages) {
+    result.messages = messages.map((message) => ({
+      role: message.role,
+      content: render(message.content),
+    }));
+  } else {
+    result.text = render(variant?.template ?? prompt.template ?? "");
+  }
+  return result;
+}
+
+function renderTemplate(
+  prompt: Prompt,
+  prompts: PromptLookup,
+  template: string,
+  view: Record<string, unknown>,
+): string {
+  if (prompt.raw) return template;
+  const tags = prompt.delimiters ?? DEFAULT_TAGS;
+  const key = tags.join(" ");
+  let config = configs.get(key);
+  if (!config) {
+    config = renderConfig(tags);
+    configs.set(key, config);
+  }
+  const partials =
+    prompt.partials.length === 0
+      ? undefined
+      : (partial: string) => requirePrompt(prompts, partial, prompt.name).template;
+  return writer.render(template, view, partials, config);
+}
+
+function requirePrompt(prompts: PromptLookup, name: string, includer: string): Prompt {
+  const partial = prompts.get(name);
+  if (!partial) {
+    throw new PromptsError(
+      "E_PROMPT_NOT_FOUND",
+      `prompt "${includer}" includes "${name}", which is not loaded`,
+    );
+  }
+  return partial;
+}
+
+/** Checks the given values against the declarations and returns the view with defaults. */
+function checkVariables(
+  prompt: Prompt,
+  declared: Record<string, VariableSpec>,
+  given: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const problems: string[] = [];
+  const unknown = Object.keys(given).filter((key) => !Object.hasOwn(declared, key));
+  for (const key of unknown) {
+    problems.push(`unknown variable "${key}"${didYouMean(key, Object.keys(declared))}`);
+  }
+  const view: Record<string, unknown> = {};
+  const missing: string[] = [];
+  for (const [key, spec] of Object.entries(declared)) {
+    const value = Object.hasOwn(given, key) ? given[key] : undefined;
+    if (value === undefined || value === null) {
+      if (spec.default !== undefined) view[key] = spec.default;
+      else if (spec.required) missing.push(key);
+      continue;
+    }
+    const type = valueType(value);
+    if (type !== spec.type) {
+      problems.push(
+        `variable "${key}" must be ${article(spec.type)}, got ${type === "other" ? typeof value : type}`,
+      );
+      continue;
+    }
+    if (type === "array" || type === "object") {
+      // A function inside a value would run as a Mustache lambda and re-read text as template.
+      const bad = findNonJson(value);
+      if (bad !== undefined) {
+        problems.push(`variable "${key}" holds ${bad}; values must be JSON data`);
+        continue;
+      }
+    }
+    view[key] = value;
+  }
+  if (missing.length > 0) {
+    problems.unshift(
+      `missing required variable${missing.length > 1 ? "s" : ""}: ${missing.join(", ")}`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new PromptsError(
+      "E_INVALID_INPUT",
+      `cannot render "${prompt.name}": ${problems.join("; ")}`,
+      {
+        details: problems,
+      },
+    );
+  }
+  return view;
+}

@@ -1,0 +1,156 @@
+import { spawn } from "node:child_process";
+import { simpleGit } from "simple-git";
+import { PromptsError } from "../errors.js";
+
+/** A file recorded in a git tree or in the index. */
+export interface GitFileEntry {
+  /** Path relative to the repository root, `/`-separated. */
+  path: string;
+  /** Git file mode: `100644`, `100755`, `120000` (symlink), `160000` (submodule). */
+  mode: string;
+  oid: string;
+}
+
+/** Runs one git command and returns its stdout; a failure becomes a `PromptsError` with git's words. */
+export async function runGit(root: string, args: readonly string[]): Promise<string> {
+  try {
+    return await simpleGit({ baseDir: root, trimmed: false }).raw([...args]);
+  } catch (error) {
+    throw gitError(args, error);
+  }
+}
+
+function gitError(args: readonly string[], error: unknown): PromptsError {
+  const stderr = error instanceof Error ? error.message : String(error);
+  const reason = stderr.split("\n").find((line) => line.trim() !== "") ?? "failed";
+  return new PromptsError("E_GIT", `git ${args[0] ?? ""} failed: ${reason.trim()}`, {
+    cause: error,
+  });
+}
+
+/** Fails with a one-line error unless `root` is inside a git work tree. */
+export async function assertGitRepository(root: string, why: string): Promise<void> {
+  try {
+    await simpleGit({ baseDir: root }).raw(["rev-parse", "--git-dir"]);
+  } catch {
+    throw new PromptsError(
+      "E_GIT",
+      `${root} is not a git repository (${why} needs git; run: git init)`,
+    );
+  }
+}
+
+/** The commit a ref names, or a one-line error naming the ref. */
+export async function resolveCommit(root: string, ref: string): Promise<string> {
+  if (ref.startsWith("-")) throw new PromptsError("E_GIT", `"${ref}" is not a git ref`);
+  try {
+    const sha = await simpleGit({ baseDir: root }).raw([
+      "rev-parse",
+      "--verify",
+      "--quiet",
+      "--end-of-options",
+      `${ref}^{commit}`,
+    ]);
+    return sha.trim();
+  } catch {
+    throw new PromptsError(
+      "E_GIT",
+      `unknown git ref "${ref}" (run: git tag --list, git branch --all)`,
+    );
+  }
+}
+
+function splitNul(output: string): string[] {
+  return output.split("\0").filter((record) => record !== "");
+}
+
+/** The files under `dir` in the tree of `commit`: one `git ls-tree` for the whole directory. */
+export async function listTreeFiles(
+  root: string,
+  commit: string,
+  dir: string,
+): Promise<GitFileEntry[]> {
+  const output = await runGit(root, ["ls-tree", "-r", "-z", "--full-tree", commit, "--", dir]);
+  return splitNul(output).flatMap((record) => {
+    const tab = record.indexOf("\t");
+    const [mode, type, oid] = record.slice(0, tab).split(" ");
+    if (type !== "blob" || !mode || !oid) return [];
+    return [{ path: record.slice(tab + 1), mode, oid }];
+  });
+}
+
+/** The files under `dir` in the git index (what the next commit holds), stage 0 only. */
+export async function listIndexFiles(root: string, dir: string): Promise<GitFileEntry[]> {
+  const output = await runGit(root, ["ls-files", "--stage", "-z", "--full-name", "--", dir]);
+  return splitNul(output).flatMap((record) => {
+    const tab = record.indexOf("\t");
+    const [mode, oid, stage] = record.slice(0, tab).split(" ");
+    if (!mode || !oid || mode === "160000") return [];
+    if (stage !== "0") {
+      throw new PromptsError(
+        "E_GIT",
+        `${record.slice(tab + 1)} has unresolved merge conflicts in the index`,
+      );
+    }
+    return [{ path: record.slice(tab + 1), mode, oid }];
+  });
+}
+
+/**
+ * Reads many blobs with one `git cat-file --batch` process, whatever their number.
+ * Returns their contents by object id.
+ */
+export function readBlobs(root: string, oids: readonly string[]): Promise<Map<string, Buffer>> {
+  const blobs = new Map<string, Buffer>();
+  const wanted = [...new Set(oids)];
+  if (wanted.length === 0) return Promise.resolve(blobs);
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", ["cat-file", "--batch"], {
+      cwd: root,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const chunks: Buffer[] = [];
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", (error) => reject(gitError(["cat-file"], error)));
+    child.on("close", (code) => {
+      if (code !== 0) {
+        reject(gitError(["cat-file"], new Error(stderr || `exit ${code}`)));
+        return;
+      }
+      const output = Buffer.concat(chunks);
+      let offset = 0;
+      for (const oid of wanted) {
+        const headerEnd = output.indexOf(10, offset);
+        if (headerEnd === -1) break;
+        const header = output.subarray(offset, headerEnd).toString();
+        const [, type, size] = header.split(" ");
+        if (type === "missing" || size === undefined) {
+          reject(
+            new PromptsError(
+              "E_GIT",
+              `git object ${oid} is missing (a shallow or partial clone? run: git fetch --unshallow)`,
+            ),
+          );
+          return;
+        }
+        const start = headerEnd + 1;
+        const end = start + Number(size);
+        blobs.set(oid, output.subarray(start, end));
+        offset = end + 1;
+      }
+      resolve(blobs);
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(`${wanted.join("\n")}\n`);
+  });
+}
+
+/** Where git looks for hooks in this repository (honours `core.hooksPath`). */
+export async function hooksDirectory(root: string): Promise<string> {
+  const path = await runGit(root, ["rev-parse", "--path-format=absolute", "--git-path", "hooks"]);
+  return path.trim();
+}

@@ -1,0 +1,20 @@
+export type { PromptLookup, RenderOptions, RenderResult } from "./core/render.js";
+export { promptVariables, renderPrompt } from "./core/render.js";
+export type {
+  Issue,
+  JsonObject,
+  JsonValue,
+  Message,
+  Prompt,
+  PromptSpec,
+  Role,
+  Severity,
+  VariableSpec,
+  VariableType,
+  VariantSpec,
+} from "./core/types.js";
+export { promptVersion } from "./core/version.js";
+export type { PromptsErrorCode } from "./errors.js";
+export { PromptsError } from "./errors.js";
+export type { LoadOptions, LoadResult } from "./store/load.js";
+export { loadPrompts, loadPromptsByName } from "./store/load.js";

@@ -1,0 +1,77 @@
+import { isPromptFileName } from "../core/names.js";
+import {
+  assertGitRepository,
+  type GitFileEntry,
+  listIndexFiles,
+  listTreeFiles,
+  readBlobs,
+  resolveCommit,
+} from "../git/objects.js";
+import { decodePromptFile, fileProblem, type PromptFileText } from "./files.js";
+
+/** Where to read prompts from in git: a commit-ish, or the index (what is staged). */
+export type GitSource = { ref: string } | { staged: true };
+
+/** The prompt files under `dir` at a ref or in the index, read with one git process for all. */
+export async function readGitPrompts(
+  root: string,
+  dir: string,
+  source: GitSource,
+): Promise<{ files: PromptFileText[]; commit?: string }> {
+  await assertGitRepository(root, "ref" in source ? "--ref" : "--staged");
+  const prefix = `${dir.replace(/\/+$/, "")}/`;
+  let entries: GitFileEntry[];
+  let commit: string | undefined;
+  if ("ref" in source) {
+    commit = await resolveCommit(root, source.ref);
+    entries = await listTreeFiles(root, commit, prefix);
+  } else {
+    entries = await listIndexFiles(root, prefix);
+  }
+  // As in the working tree, hidden files and folders are not prompts.
+  const prompts = entries.filter(
+    (entry) =>
+      entry.path.startsWith(prefix) &&
+      isPromptFileName(entry.path) &&
+      !entry.path
+        .slice(prefix.length)
+        .split("/")
+        .some((segment) => segment.startsWith(".")),
+  );
+  const regular = prompts.filter((entry) => entry.mode.startsWith("100"));
+  const blobs = await readBlobs(
+    root,
+    regular.map((entry) => entry.oid),
+  );
+  const files = prompts.map((entry): PromptFileText => {
+    const name = entry.path.slice(prefix.length).replace(/\.ya?ml$/, "");
+    const base = { name, file: entry.path };
+    const folder = entry.path.slice(prefix.length).split("/").slice(0, -1).find(isPromptFileName);
+    if (folder !== undefined) {
+      return {
+        ...base,
+        ...fileProblem(
+          "directory",
+          `"${prefix}${folder}" is a directory, though named like a prompt file; rename it`,
+        ),
+      };
+    }
+    if (entry.mode === "120000") {
+      return {
+        ...base,
+        ...fileProblem(
+          "symlink",
+          `"${entry.path}" is a symlink in git; commit the prompt file itself`,
+        ),
+      };
+    }
+    const bytes = blobs.get(entry.oid);
+    if (!bytes)
+      return {
+        ...base,
+        ...fileProblem("unreadable", `"${entry.path}" could not be read from git`),
+      };
+    return { ...base, ...decodePromptFile(bytes) };
+  });
+  return commit === undefined ? { files } : { files, commit };
+}

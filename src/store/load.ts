@@ -1,0 +1,235 @@
+import { stat } from "node:fs/promises";
+import { isAbsolute, join, normalize, relative } from "node:path";
+import { checkPromptName } from "../core/names.js";
+import type { ParsedPromptFile } from "../core/parse.js";
+import { didYouMean } from "../core/suggest.js";
+import type { Issue, Prompt } from "../core/types.js";
+import { type PromptSource, validatePrompts } from "../core/validate.js";
+import { PromptsError } from "../errors.js";
+import { findRoot, readConfig } from "./config.js";
+import type { PromptFileText } from "./files.js";
+import { type GitSource, readGitPrompts } from "./git-tree.js";
+import { pruneCache, readCachedParse } from "./parse-cache.js";
+import { findWorktreePrompt, listWorktreePrompts, readWorktreePrompt } from "./worktree.js";
+
+/** Where and how to load prompts. */
+export interface LoadOptions {
+  /** Where to look for the repository root (the nearest folder up with `prompts.config.yaml` or `.git`). Default: the process's working directory. */
+  cwd?: string;
+  /** The repository root, taken as given (no search upwards). */
+  root?: string;
+  /** The prompt directory relative to the root. Default: `dir:` of `prompts.config.yaml`, else `prompts`. */
+  dir?: string;
+  /** Read the prompts of this git ref (tag, branch, commit) straight from git objects. */
+  ref?: string;
+  /** Read the prompts staged in the git index (what a commit would hold). */
+  staged?: boolean;
+  /** Use the parse cache under `.prompts/cache/` (default true). */
+  cache?: boolean;
+}
+
+/** Loaded prompts and everything wrong with them. */
+export interface LoadResult {
+  root: string;
+  /** The prompt directory, relative to the root. */
+  dir: string;
+  /** The valid prompts by name, sorted. */
+  prompts: Map<string, Prompt>;
+  /** Errors and warnings, sorted by file and line. Invalid prompts are left out of `prompts`. */
+  issues: Issue[];
+  /** How many prompt files were read. */
+  fileCount: number;
+  /** The commit read, when loading at a ref. */
+  commit?: string;
+}
+
+interface LoadContext {
+  root: string;
+  dir: string;
+  cache: boolean;
+  git?: GitSource;
+}
+
+/** How many files are open at once while loading a tree. */
+const READ_CONCURRENCY = 64;
+
+/** Loads and validates every prompt of the prompt directory (or of a git ref, or of the index). */
+export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult> {
+  const context = await resolveContext(options);
+  let files: PromptFileText[];
+  let commit: string | undefined;
+  if (context.git) {
+    ({ files, commit } = await readGitPrompts(context.root, context.dir, context.git));
+    if (files.length === 0 && "ref" in context.git) {
+      throw new PromptsError(
+        "E_INVALID_INPUT",
+        `no prompt files under ${context.dir}/ at ref "${context.git.ref}"`,
+      );
+    }
+  } else {
+    await assertDirectory(context);
+    const entries = await listWorktreePrompts(context.root, context.dir);
+    files = await mapLimit(entries, READ_CONCURRENCY, readWorktreePrompt);
+  }
+  const sources = await mapLimit(files, READ_CONCURRENCY, (file) => parseFile(context, file));
+  if (context.cache) {
+    const texts = files.flatMap((file) => (file.text === undefined ? [] : [file.text]));
+    await pruneCache(context.root, "prompt", texts);
+  }
+  const { prompts, issues } = validatePrompts(sources);
+  return withCommit(
+    { root: context.root, dir: context.dir, prompts, issues, fileCount: files.length },
+    commit,
+  );
+}
+
+/**
+ * Loads only the named prompts and the partials they include: what `render` needs. In the
+ * working tree it reads just those files, so its cost does not grow with the tree.
+ */
+export async function loadPromptsByName(
+  names: readonly string[],
+  options: LoadOptions = {},
+): Promise<LoadResult> {
+  const context = await resolveContext(options);
+  let fetch: (name: string) => Promise<PromptFileText[]>;
+  let allNames: () => Promise<string[]>;
+  let commit: string | undefined;
+  if (context.git) {
+    const read = await readGitPrompts(context.root, context.dir, context.git);
+    commit = read.commit;
+    const byName = new Map<string, PromptFileText[]>();
+    for (const file of read.files) byName.set(file.name, [...(byName.get(file.name) ?? []), file]);
+    fetch = async (name) => byName.get(name) ?? [];
+    allNames = async () => [...byName.keys()];
+  } else {
+    await assertDirectory(context);
+    fetch = async (name) =>
+      Promise.all(
+        (await findWorktreePrompt(context.root, context.dir, name)).map(readWorktreePrompt),
+      );
+    allNames = async () =>
+      (await listWorktreePrompts(context.root, context.dir)).map((entry) => entry.name);
+  }
+
+  const sources: PromptSource[] = [];
+  const seen = new Set<string>();
+  const queue = [...names];
+  for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const isRequested = names.includes(name);
+    const files = checkPromptName(name) === undefined ? await fetch(name) : [];
+    if (files.length === 0) {
+      if (isRequested) throw notFound(name, context, await allNames());
+      continue;
+    }
+    for (const file of files) {
+      const source = await parseFile(context, file);
+      sources.push(source);
+      for (const ref of source.parsed.partialRefs) queue.push(ref.name);
+    }
+  }
+  const known = new Set(sources.map((source) => source.name));
+  const { prompts, issues } = validatePrompts(sources, known);
+  return withCommit(
+    { root: context.root, dir: context.dir, prompts, issues, fileCount: sources.length },
+    commit,
+  );
+}
+
+function notFound(name: string, context: LoadContext, known: string[]): PromptsError {
+  const at = context.git && "ref" in context.git ? ` at ref "${context.git.ref}"` : "";
+  const list =
+    context.git && "ref" in context.git ? `prompts list --ref ${context.git.ref}` : "prompts list";
+  return new PromptsError(
+    "E_PROMPT_NOT_FOUND",
+    `prompt "${name}" not found in ${context.dir}/${at}${didYouMean(name, known)} (run: ${list})`,
+  );
+}
+
+function withCommit(result: LoadResult, commit: string | undefined): LoadResult {
+  return commit === undefined ? result : { ...result, commit };
+}
+
+async function resolveContext(options: LoadOptions): Promise<LoadContext> {
+  if (options.ref !== undefined && options.staged) {
+    throw new PromptsError("E_USAGE", "--ref and --staged cannot be used together");
+  }
+  const root = options.root ?? findRoot(options.cwd ?? process.cwd());
+  const cache = options.cache ?? true;
+  const config = await readConfig(root, cache);
+  const dir = normalizeDir(root, options.dir ?? config.dir);
+  const context: LoadContext = { root, dir, cache };
+  if (options.ref !== undefined) context.git = { ref: options.ref };
+  else if (options.staged) context.git = { staged: true };
+  return context;
+}
+
+/** The prompt directory as a clean `/`-separated path inside the root. */
+function normalizeDir(root: string, dir: string): string {
+  const absolute = isAbsolute(dir) ? normalize(dir) : join(root, dir);
+  const rel = relative(root, absolute).split("\\").join("/");
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
+    throw new PromptsError(
+      "E_USAGE",
+      `the prompt directory "${dir}" must be a folder inside the repository ${root}`,
+    );
+  }
+  return rel;
+}
+
+async function assertDirectory(context: LoadContext): Promise<void> {
+  const path = join(context.root, context.dir);
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new PromptsError(
+      "E_INVALID_INPUT",
+      `no prompt directory "${context.dir}/" in ${context.root} (run: prompts init, or pass --dir)`,
+    );
+  }
+}
+
+let parseModule: Promise<typeof import("../core/parse.js")> | undefined;
+
+async function parseFile(context: LoadContext, file: PromptFileText): Promise<PromptSource> {
+  const { name } = file;
+  if (file.text === undefined) {
+    const issues = file.problem ? [file.problem] : [];
+    return {
+      name,
+      file: file.file,
+      parsed: { issues, uses: [], partialRefs: [], declarations: {} },
+    };
+  }
+  const parsed = await readCachedParse<ParsedPromptFile>(
+    context.root,
+    "prompt",
+    file.text,
+    context.cache,
+    async (text) => {
+      // The YAML parser is loaded only on a cache miss: a warm `render` never pays for it.
+      parseModule ??= import("../core/parse.js");
+      return (await parseModule).parsePromptSource(text);
+    },
+  );
+  return { name, file: file.file, parsed };
+}
+
+/** Maps over items with at most `limit` calls in flight, keeping order. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

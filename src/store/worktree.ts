@@ -1,0 +1,177 @@
+import type { Dirent } from "node:fs";
+import { open, readdir, realpath, stat } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import { isPromptFileName } from "../core/names.js";
+import {
+  decodePromptFile,
+  fileProblem,
+  MAX_PROMPT_FILE_BYTES,
+  type PromptFileText,
+} from "./files.js";
+
+/** A prompt file found in the working tree. */
+export interface WorktreeEntry {
+  name: string;
+  file: string;
+  /** Absolute path to read (a symlink's resolved target). */
+  path: string;
+  problem?: PromptFileText["problem"];
+}
+
+const toPosix = (path: string) => (sep === "/" ? path : path.split(sep).join("/"));
+
+/**
+ * Finds every prompt file under `dir`. Hidden entries are skipped; a symlink is followed only to
+ * a file inside the repository; a directory named like a prompt file is reported, not entered.
+ */
+export async function listWorktreePrompts(root: string, dir: string): Promise<WorktreeEntry[]> {
+  const rootReal = await realpath(root);
+  const base = join(root, dir);
+  const found: WorktreeEntry[] = [];
+  const walk = async (folder: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    await Promise.all(
+      entries.map(async (entry) => {
+        if (entry.name.startsWith(".")) return;
+        const path = join(folder, entry.name);
+        const file = toPosix(relative(root, path));
+        const name = toPosix(relative(base, path)).replace(/\.ya?ml$/, "");
+        if (entry.isDirectory()) {
+          if (isPromptFileName(entry.name)) {
+            found.push({
+              name,
+              file,
+              path,
+              ...fileProblem(
+                "directory",
+                `"${file}" is a directory, though named like a prompt file; rename it`,
+              ),
+            });
+            return;
+          }
+          await walk(path);
+          return;
+        }
+        if (!isPromptFileName(entry.name)) return;
+        if (entry.isSymbolicLink()) {
+          found.push(await followLink(rootReal, path, { name, file, path }));
+          return;
+        }
+        if (entry.isFile()) found.push({ name, file, path });
+      }),
+    );
+  };
+  await walk(base);
+  found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return found;
+}
+
+async function followLink(
+  rootReal: string,
+  path: string,
+  entry: WorktreeEntry,
+): Promise<WorktreeEntry> {
+  let target: string;
+  try {
+    target = await realpath(path);
+  } catch {
+    return {
+      ...entry,
+      ...fileProblem("broken-symlink", `"${entry.file}" is a symlink to nothing`),
+    };
+  }
+  if (!isInside(rootReal, target)) {
+    return {
+      ...entry,
+      ...fileProblem(
+        "symlink-outside",
+        `"${entry.file}" is a symlink to ${target}, outside the repository; prompts must live in the repository`,
+      ),
+    };
+  }
+  const info = await stat(target);
+  if (!info.isFile()) {
+    return {
+      ...entry,
+      ...fileProblem(
+        "symlink-not-file",
+        `"${entry.file}" is a symlink to something that is not a file`,
+      ),
+    };
+  }
+  return { ...entry, path: target };
+}
+
+/** True when `path` is `root` or below it. */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (!rel.startsWith("..") && !rel.startsWith(sep) && !/^[A-Za-z]:/.test(rel));
+}
+
+/** Reads one prompt file, refusing an oversized one before reading it. */
+export async function readWorktreePrompt(entry: WorktreeEntry): Promise<PromptFileText> {
+  const { name, file } = entry;
+  if (entry.problem) return { name, file, problem: entry.problem };
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(entry.path, "r");
+    const info = await handle.stat();
+    if (!info.isFile())
+      return { name, file, ...fileProblem("not-a-file", `"${file}" is not a regular file`) };
+    if (info.size > MAX_PROMPT_FILE_BYTES) {
+      return {
+        name,
+        file,
+        ...fileProblem(
+          "too-large",
+          `the file is ${info.size} bytes, over the ${MAX_PROMPT_FILE_BYTES}-byte limit for a prompt file`,
+        ),
+      };
+    }
+    const decoded = decodePromptFile(await handle.readFile());
+    return { name, file, ...decoded };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { name, file, ...fileProblem("unreadable", `cannot read the file: ${reason}`) };
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Candidates for one prompt by name: `name.yaml` and `name.yml` that exist. */
+export async function findWorktreePrompt(
+  root: string,
+  dir: string,
+  name: string,
+): Promise<WorktreeEntry[]> {
+  const rootReal = await realpath(root);
+  const found: WorktreeEntry[] = [];
+  for (const extension of [".yaml", ".yml"]) {
+    const path = join(root, dir, `${name}${extension}`);
+    const file = toPosix(relative(root, path));
+    try {
+      const info = await stat(path);
+      if (info.isDirectory()) {
+        found.push({
+          name,
+          file,
+          path,
+          ...fileProblem(
+            "directory",
+            `"${file}" is a directory, though named like a prompt file; rename it`,
+          ),
+        });
+      } else {
+        found.push(await followLink(rootReal, path, { name, file, path }));
+      }
+    } catch {
+      // Not there under this extension.
+    }
+  }
+  return found;
+}
