@@ -1,0 +1,99 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach } from "vitest";
+import { run } from "../src/cli/main.js";
+
+/** The repository of gitprompts itself. */
+export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** The built binary (`npm test` builds before running the tests). */
+export const BIN = join(PROJECT_ROOT, "bin", "prompts.js");
+
+/** Files to write: path → text or bytes. */
+export type FileTree = Record<string, string | Uint8Array>;
+
+const created: string[] = [];
+afterEach(() => {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes files into a directory (creating folders). */
+export function writeFiles(root: string, files: FileTree): void {
+  for (const [path, content] of Object.entries(files)) {
+    const full = join(root, path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, content);
+  }
+}
+
+/** A fresh temp directory holding `files`, removed after the test. */
+export function tempDir(files: FileTree = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), "gitprompts-test-"));
+  created.push(dir);
+  writeFiles(dir, files);
+  return dir;
+}
+
+/** Runs git in `cwd` and returns its stdout; throws with git's stderr on failure. */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** A commit to make in {@link gitRepo}: files to write (null deletes), a message and tags. */
+export interface CommitSpec {
+  files: Record<string, string | Uint8Array | null>;
+  message?: string;
+  tags?: string[];
+}
+
+/**
+ * A real git repository in a temp dir: `git init`, then one commit per entry (with tags).
+ * Identity comes from the test setup's environment.
+ */
+export function gitRepo(commits: CommitSpec[] = []): string {
+  const dir = tempDir();
+  git(dir, "init", "-q", "-b", "main");
+  commits.forEach((commit, index) => {
+    for (const [path, content] of Object.entries(commit.files)) {
+      if (content === null) rmSync(join(dir, path), { force: true });
+      else writeFiles(dir, { [path]: content });
+    }
+    git(dir, "add", "-A");
+    git(dir, "commit", "-q", "--allow-empty", "-m", commit.message ?? `commit ${index + 1}`);
+    for (const tag of commit.tags ?? []) git(dir, "tag", "-a", tag, "-m", tag);
+  });
+  return dir;
+}
+
+/** What a CLI run printed and returned. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process in `cwd`. */
+export async function cli(cwd: string, ...argv: string[]): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const code = await run(argv, {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdout: { write: (chunk: string) => (stdout += chunk) },
+    stderr: { write: (chunk: string) => (stderr += chunk) },
+  });
+  return { code, stdout, stderr };
+}
+
+/** Runs the built `bin/prompts.js` as a separate process. */
+export function runBin(cwd: string, argv: string[], env: Record<string, string> = {}): CliResult {
+  const result = spawnSync(process.execPath, [BIN, ...argv], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 30_000,
+  });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
