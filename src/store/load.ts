@@ -8,8 +8,9 @@ import { type PromptSource, validatePrompts } from "../core/validate.js";
 import { PromptsError } from "../errors.js";
 import { findRoot, readConfig } from "./config.js";
 import type { PromptFileText } from "./files.js";
-import { type GitSource, readGitPrompts } from "./git-tree.js";
-import { pruneCache, readCachedParse } from "./parse-cache.js";
+import type { GitSource } from "./git-tree.js";
+import { cacheKey, pruneEntries, readCachedParse, readPack, writePack } from "./parse-cache.js";
+import { parsePromptTexts } from "./parse-pool.js";
 import { findWorktreePrompt, listWorktreePrompts, readWorktreePrompt } from "./worktree.js";
 
 /** Where and how to load prompts. */
@@ -50,16 +51,13 @@ interface LoadContext {
   git?: GitSource;
 }
 
-/** How many files are open at once while loading a tree. */
-const READ_CONCURRENCY = 64;
-
 /** Loads and validates every prompt of the prompt directory (or of a git ref, or of the index). */
 export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult> {
   const context = await resolveContext(options);
   let files: PromptFileText[];
   let commit: string | undefined;
   if (context.git) {
-    ({ files, commit } = await readGitPrompts(context.root, context.dir, context.git));
+    ({ files, commit } = await readGitTree(context, context.git));
     if (files.length === 0 && "ref" in context.git) {
       throw new PromptsError(
         "E_INVALID_INPUT",
@@ -69,13 +67,9 @@ export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult
   } else {
     await assertDirectory(context);
     const entries = await listWorktreePrompts(context.root, context.dir);
-    files = await mapLimit(entries, READ_CONCURRENCY, readWorktreePrompt);
+    files = entries.map(readWorktreePrompt);
   }
-  const sources = await mapLimit(files, READ_CONCURRENCY, (file) => parseFile(context, file));
-  if (context.cache) {
-    const texts = files.flatMap((file) => (file.text === undefined ? [] : [file.text]));
-    await pruneCache(context.root, "prompt", texts);
-  }
+  const sources = await parseTree(context, files);
   const { prompts, issues } = validatePrompts(sources);
   return withCommit(
     { root: context.root, dir: context.dir, prompts, issues, fileCount: files.length },
@@ -96,7 +90,7 @@ export async function loadPromptsByName(
   let allNames: () => Promise<string[]>;
   let commit: string | undefined;
   if (context.git) {
-    const read = await readGitPrompts(context.root, context.dir, context.git);
+    const read = await readGitTree(context, context.git);
     commit = read.commit;
     const byName = new Map<string, PromptFileText[]>();
     for (const file of read.files) byName.set(file.name, [...(byName.get(file.name) ?? []), file]);
@@ -136,6 +130,12 @@ export async function loadPromptsByName(
     { root: context.root, dir: context.dir, prompts, issues, fileCount: sources.length },
     commit,
   );
+}
+
+/** Git is loaded only when a command reads from it: working-tree commands never pay for it. */
+async function readGitTree(context: LoadContext, source: GitSource) {
+  const { readGitPrompts } = await import("./git-tree.js");
+  return readGitPrompts(context.root, context.dir, source);
 }
 
 function notFound(name: string, context: LoadContext, known: string[]): PromptsError {
@@ -216,20 +216,45 @@ async function parseFile(context: LoadContext, file: PromptFileText): Promise<Pr
   return { name, file: file.file, parsed };
 }
 
-/** Maps over items with at most `limit` calls in flight, keeping order. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
+/** Parses a whole tree: cached results from the pack, the rest on every core. */
+async function parseTree(
+  context: LoadContext,
+  files: readonly PromptFileText[],
+): Promise<PromptSource[]> {
+  const packName = context.git ? "git" : "worktree";
+  const pack = context.cache ? readPack(context.root, packName) : new Map<string, unknown>();
+  const keys = files.map((file) =>
+    file.text === undefined || !context.cache ? "" : cacheKey("prompt", file.text),
+  );
+  const missing = files.flatMap((file, index) =>
+    file.text !== undefined && !pack.has(keys[index] as string) ? [index] : [],
+  );
+  const parsedMissing = await parsePromptTexts(
+    missing.map((index) => files[index]?.text as string),
+  );
+  const parsed = new Map<number, ParsedPromptFile>();
+  missing.forEach((fileIndex, i) => parsed.set(fileIndex, parsedMissing[i] as ParsedPromptFile));
+
+  const used = new Map<string, unknown>();
+  const sources = files.map((file, index): PromptSource => {
+    if (file.text === undefined) return problemSource(file);
+    const key = keys[index] as string;
+    const result = parsed.get(index) ?? (pack.get(key) as ParsedPromptFile);
+    if (context.cache) used.set(key, result);
+    return { name: file.name, file: file.file, parsed: result };
+  });
+  if (context.cache && (missing.length > 0 || used.size !== pack.size)) {
+    writePack(context.root, packName, used);
+    pruneEntries(context.root, "prompt");
+  }
+  return sources;
+}
+
+function problemSource(file: PromptFileText): PromptSource {
+  const issues = file.problem ? [file.problem] : [];
+  return {
+    name: file.name,
+    file: file.file,
+    parsed: { issues, uses: [], partialRefs: [], declarations: {} },
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

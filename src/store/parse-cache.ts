@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
-import { readdirSync, statSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -34,41 +41,49 @@ function cacheSalt(): string {
   return cachedSalt;
 }
 
-function entryPath(root: string, kind: string, text: string): string {
-  const key = createHash("sha256")
+/** The cache key of a text: what was parsed, by which parser, and as what kind of file. */
+export function cacheKey(kind: string, text: string): string {
+  return createHash("sha256")
     .update(cacheSalt())
     .update("\0")
     .update(kind)
     .update("\0")
     .update(text)
-    .digest("hex");
-  return join(root, CACHE_DIR, kind, `${key.slice(0, 40)}.json`);
+    .digest("hex")
+    .slice(0, 40);
 }
 
+function entryPath(root: string, kind: string, text: string): string {
+  return join(root, CACHE_DIR, kind, `${cacheKey(kind, text)}.json`);
+}
+
+// Entries are small and many: synchronous I/O costs a fraction of promise-based I/O here.
+
 /** The cached result of parsing `text`, or undefined. */
-export async function getCached(root: string, kind: string, text: string): Promise<unknown> {
+export function getCached(root: string, kind: string, text: string): unknown {
   try {
-    return JSON.parse(await readFile(entryPath(root, kind, text), "utf8"));
+    return JSON.parse(readFileSync(entryPath(root, kind, text), "utf8"));
   } catch {
     return undefined;
   }
 }
 
+const madeDirs = new Set<string>();
+
 /** Stores a result, atomically (temp file and rename), so a reader never sees half an entry. */
-export async function setCached(
-  root: string,
-  kind: string,
-  text: string,
-  value: unknown,
-): Promise<void> {
+export function setCached(root: string, kind: string, text: string, value: unknown): void {
   const path = entryPath(root, kind, text);
-  const temp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const temp = `${path}.${process.pid}.tmp`;
   try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(temp, JSON.stringify(value));
-    await rename(temp, path);
+    const dir = dirname(path);
+    if (!madeDirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      madeDirs.add(dir);
+    }
+    writeFileSync(temp, JSON.stringify(value));
+    renameSync(temp, path);
   } catch {
-    await rm(temp, { force: true }).catch(() => {});
+    rmSync(temp, { force: true });
   }
 }
 
@@ -81,35 +96,53 @@ export async function readCachedParse<T>(
   parse: (text: string) => T | Promise<T>,
 ): Promise<T> {
   if (!enabled) return parse(text);
-  const hit = await getCached(root, kind, text);
+  const hit = getCached(root, kind, text);
   if (hit !== undefined) return hit as T;
   const value = await parse(text);
-  await setCached(root, kind, text, value);
+  setCached(root, kind, text, value);
   return value;
 }
 
 /**
- * Keeps the cache bounded: when it holds far more entries than the tree has files, the entries
- * this run did not use go (they belong to old edits or other branches, and are cheap to redo).
+ * A whole tree's parse results in one file: thousands of entry files would cost more to write
+ * than the parsing they save. Rewritten with exactly the entries of the last load, so it stays
+ * the size of the tree.
  */
-export async function pruneCache(
-  root: string,
-  kind: string,
-  usedTexts: readonly string[],
-): Promise<void> {
-  const dir = join(root, CACHE_DIR, kind);
-  let entries: string[];
+export function readPack(root: string, name: string): Map<string, unknown> {
   try {
-    entries = await readdir(dir);
+    const pack = JSON.parse(readFileSync(join(root, CACHE_DIR, `${name}.pack.json`), "utf8")) as {
+      salt?: string;
+      entries?: Record<string, unknown>;
+    };
+    if (pack.salt === cacheSalt() && pack.entries) return new Map(Object.entries(pack.entries));
   } catch {
-    return;
+    // No pack yet, or an unreadable one: parse everything.
   }
-  const limit = Math.max(2_000, usedTexts.length * 3);
-  if (entries.length <= limit) return;
-  const keep = new Set(usedTexts.map((text) => entryPath(root, kind, text).slice(dir.length + 1)));
-  await Promise.all(
-    entries
-      .filter((entry) => !keep.has(entry))
-      .map((entry) => rm(join(dir, entry), { force: true }).catch(() => {})),
-  );
+  return new Map();
+}
+
+/** Replaces the pack, atomically. */
+export function writePack(root: string, name: string, entries: ReadonlyMap<string, unknown>): void {
+  const path = join(root, CACHE_DIR, `${name}.pack.json`);
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(
+      temp,
+      JSON.stringify({ salt: cacheSalt(), entries: Object.fromEntries(entries) }),
+    );
+    renameSync(temp, path);
+  } catch {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** Keeps the per-file entries (written by single-prompt loads) bounded: past a limit they all go. */
+export function pruneEntries(root: string, kind: string, limit = 5_000): void {
+  const dir = join(root, CACHE_DIR, kind);
+  try {
+    if (readdirSync(dir).length > limit) rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // Nothing cached yet.
+  }
 }

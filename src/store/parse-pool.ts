@@ -1,0 +1,52 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { ParsedPromptFile } from "../core/parse.js";
+
+/** Below this many files, starting workers costs more than it saves. */
+const PARALLEL_THRESHOLD = 2_000;
+const MAX_WORKERS = 8;
+const WORKER_URL = new URL("./parse-worker.js", import.meta.url);
+
+/**
+ * Parses prompt files, on every core when there are many: YAML parsing is most of the cost of
+ * loading a large tree, and it is pure CPU work.
+ */
+export async function parsePromptTexts(texts: readonly string[]): Promise<ParsedPromptFile[]> {
+  const { availableParallelism } = await import("node:os");
+  const workers = Math.min(
+    MAX_WORKERS,
+    availableParallelism(),
+    Math.floor((2 * texts.length) / PARALLEL_THRESHOLD),
+  );
+  // Run from TypeScript sources (as in tests), there is no compiled worker to start.
+  if (workers < 2 || !existsSync(fileURLToPath(WORKER_URL))) {
+    const { parsePromptSource } = await import("../core/parse.js");
+    return texts.map(parsePromptSource);
+  }
+  const size = Math.ceil(texts.length / workers);
+  const shares = Array.from({ length: workers }, (_, index) =>
+    texts.slice(index * size, (index + 1) * size),
+  );
+  // Loaded here: start-up of a command that parses a handful of files must not pay for threads.
+  const { Worker } = await import("node:worker_threads");
+  const results = await Promise.all(shares.map((share) => parseInWorker(Worker, share)));
+  return results.flat();
+}
+
+function parseInWorker(
+  Worker: typeof import("node:worker_threads").Worker,
+  texts: string[],
+): Promise<ParsedPromptFile[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_URL);
+    worker.once("message", (parsed: ParsedPromptFile[]) => {
+      resolve(parsed);
+      void worker.terminate();
+    });
+    worker.once("error", reject);
+    worker.once("exit", (code) => {
+      if (code !== 0) reject(new Error(`the parse worker stopped with code ${code}`));
+    });
+    worker.postMessage(texts);
+  });
+}
