@@ -1,0 +1,120 @@
+// `npm run bench`: the speed goals of gitprompts, measured as ratios against their floors
+// (these machines are noisy, so absolute times say less than ratios taken in one run).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Mustache from "mustache";
+import { loadPrompts, renderPrompt } from "../dist/index.js";
+import { generatePromptTree } from "./generate.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BIN = join(ROOT, "bin", "prompts.js");
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const fmt = (ms) => (ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`);
+
+function timeSpawn(args, cwd = ROOT) {
+  const start = performance.now();
+  const result = spawnSync(process.execPath, args, {
+    cwd,
+    stdio: ["ignore", "ignore", "pipe"],
+    encoding: "utf8",
+  });
+  const elapsed = performance.now() - start;
+  if (result.status !== 0) throw new Error(`${args.join(" ")} failed: ${result.stderr}`);
+  return elapsed;
+}
+
+async function renderThroughput() {
+  const { prompts } = await loadPrompts({ root: ROOT, cache: false });
+  const prompt = prompts.get("answerer_prompt");
+  const variables = {
+    infos: [
+      "RAG retrieves documents first.",
+      "They are given to the model as context.",
+      "It reduces hallucinations.",
+    ],
+    user_query: "What is RAG?",
+  };
+  const iterations = 200_000;
+  const measure = (fn) => {
+    for (let i = 0; i < 20_000; i++) fn();
+    const start = performance.now();
+    for (let i = 0; i < iterations; i++) fn();
+    return (performance.now() - start) / iterations;
+  };
+  const rounds = [];
+  for (let round = 0; round < 5; round++) {
+    const bare = measure(() => Mustache.render(prompt.template, variables));
+    const ours = measure(() => renderPrompt(prompts, "answerer_prompt", variables));
+    rounds.push({ bare, ours });
+  }
+  const bare = median(rounds.map((r) => r.bare));
+  const ours = median(rounds.map((r) => r.ours));
+  console.log("render throughput (answerer_prompt, in process)");
+  console.log(`  bare Mustache.render   ${(1000 / bare).toFixed(0)} renders/s`);
+  console.log(`  gitprompts renderPrompt ${(1000 / ours).toFixed(0)} renders/s`);
+  console.log(`  overhead: ${((ours / bare - 1) * 100).toFixed(1)}% (goal: at most 25%)`);
+}
+
+function coldStart() {
+  const render = [
+    BIN,
+    "render",
+    "answerer_prompt",
+    "--var",
+    "user_query=What is RAG?",
+    "--vars",
+    "examples/infos.json",
+  ];
+  timeSpawn(render); // fills the parse cache, as any earlier command would
+  const runs = 25;
+  const node = [];
+  const ours = [];
+  for (let i = 0; i < runs; i++) {
+    node.push(timeSpawn(["-e", ""]));
+    ours.push(timeSpawn(render));
+  }
+  const noCache = [];
+  for (let i = 0; i < 10; i++) noCache.push(timeSpawn([...render, "--no-cache"]));
+  const floor = median(node);
+  console.log(`cold start (median of ${runs}, alternating)`);
+  console.log(`  node -e ''                      ${fmt(floor)}`);
+  console.log(
+    `  prompts render answerer_prompt  ${fmt(median(ours))}  ${(median(ours) / floor).toFixed(2)}x (goal: at most 2.0x)`,
+  );
+  console.log(
+    `  same with --no-cache            ${fmt(median(noCache))}  ${(median(noCache) / floor).toFixed(2)}x`,
+  );
+}
+
+function validateTrees() {
+  const base = mkdtempSync(join(tmpdir(), "gitprompts-bench-"));
+  try {
+    console.log("prompts validate on generated trees (median of 3)");
+    const results = {};
+    for (const count of [1_000, 10_000]) {
+      const root = join(base, String(count));
+      generatePromptTree(root, count);
+      const args = [BIN, "-C", root, "validate"];
+      const noCache = median([0, 1, 2].map(() => timeSpawn([...args, "--no-cache"])));
+      rmSync(join(root, ".prompts"), { recursive: true, force: true });
+      const firstRun = timeSpawn(args);
+      const warm = median([0, 1, 2].map(() => timeSpawn(args)));
+      results[count] = noCache;
+      console.log(
+        `  ${String(count).padStart(6)} prompts: no cache ${fmt(noCache)}, first run (writes cache) ${fmt(firstRun)}, warm cache ${fmt(warm)}`,
+      );
+    }
+    console.log(
+      `  10,000 / 1,000 time ratio (no cache): ${(results[10_000] / results[1_000]).toFixed(1)}x for 10x the prompts (goal: 10,000 under 3 s)`,
+    );
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+await renderThroughput();
+coldStart();
+validateTrees();
