@@ -12,7 +12,7 @@ import {
 } from "yaml";
 import { isPlainObject } from "./json.js";
 import { DEFAULT_VARIANT, VARIABLE_NAME_PATTERN, VARIANT_NAME_PATTERN } from "./names.js";
-import { didYouMean } from "./suggest.js";
+import { closestMatch, didYouMean } from "./suggest.js";
 import { analyzeTemplate, DEFAULT_TAGS } from "./template.js";
 import {
   type FileIssue,
@@ -57,8 +57,13 @@ export interface PartialRef {
  * Plain JSON, so it can be cached by the file's content.
  */
 export interface ParsedPromptFile {
-  /** Present only when the file has no error. */
+  /**
+   * What could be read of the prompt: present whenever the file is a mapping, so that the
+   * checks against other files still run and every problem is reported at once.
+   */
   spec?: PromptSpec;
+  /** True when the file has no error of its own. */
+  valid: boolean;
   issues: FileIssue[];
   uses: VariableUse[];
   partialRefs: PartialRef[];
@@ -126,6 +131,8 @@ class FileParser {
   private doc!: Document.Parsed;
   private tags: [string, string] = DEFAULT_TAGS;
   private raw = false;
+  /** An unknown top-level key looked like `template` or `messages`: no second error for it. */
+  private misspelledBody = false;
 
   constructor(private readonly source: string) {}
 
@@ -135,6 +142,7 @@ class FileParser {
       uses: this.uses,
       partialRefs: this.partialRefs,
       declarations: this.declarations,
+      valid: false,
     });
     this.doc = parseDocument(this.source, {
       lineCounter: this.lineCounter,
@@ -174,8 +182,7 @@ class FileParser {
       return result();
     }
     const spec = this.readPrompt(root);
-    const hasError = this.issues.some((issue) => issue.severity === "error");
-    return hasError ? result() : { ...result(), spec };
+    return { ...result(), spec, valid: !this.issues.some((issue) => issue.severity === "error") };
   }
 
   private readPrompt(root: YAMLMap): PromptSpec {
@@ -229,7 +236,7 @@ class FileParser {
         "template-and-messages",
         "a prompt has either `template` (text) or `messages` (chat), not both",
       );
-    } else if (!template && !messages) {
+    } else if (!template && !messages && !this.misspelledBody) {
       this.add(
         root,
         "",
@@ -269,6 +276,9 @@ class FileParser {
       const fieldPath = joinPath(path, key);
       if (!allowed.includes(key)) {
         const where = path === "" ? "" : ` in ${path}`;
+        const suggestion = closestMatch(key, allowed);
+        if (path === "" && (suggestion === "template" || suggestion === "messages"))
+          this.misspelledBody = true;
         this.add(
           keyNode,
           fieldPath,

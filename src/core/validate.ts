@@ -85,16 +85,17 @@ export function validatePrompts(
       );
       continue;
     }
-    if (first.parsed.spec)
-      candidates.set(name, { source: first, spec: first.parsed.spec, broken: false });
+    if (first.parsed.spec) {
+      candidates.set(name, { source: first, spec: first.parsed.spec, broken: !first.parsed.valid });
+    }
   }
 
   checkPartialTargets(candidates, knownNames, fileIssue);
   const closures = computeClosures(candidates, fileIssue);
   markBrokenIncluders(candidates, fileIssue);
 
+  // Every candidate, even one already broken, so that all of a file's problems show at once.
   for (const [name, candidate] of candidates) {
-    if (candidate.broken) continue;
     const partials = [...(closures.get(name) ?? [])];
     const errors = checkVariables(
       candidate,
@@ -257,7 +258,8 @@ function checkVariables(
       // Inside a section over a list or an object, names are fields of its items, not variables.
       return type === undefined || type === "array" || type === "object";
     });
-    if (scoped || declared[use.name]) continue;
+    // A declaration with an error of its own was reported already: do not call it missing too.
+    if (scoped || declared[use.name] || source.parsed.declarations[use.name]) continue;
     const hint = use.literalLike
       ? `; if ${use.tag} is literal text, set \`raw: true\` or choose other \`delimiters\``
       : "; declare it under `variables`";

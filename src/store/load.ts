@@ -193,15 +193,7 @@ async function assertDirectory(context: LoadContext): Promise<void> {
 let parseModule: Promise<typeof import("../core/parse.js")> | undefined;
 
 async function parseFile(context: LoadContext, file: PromptFileText): Promise<PromptSource> {
-  const { name } = file;
-  if (file.text === undefined) {
-    const issues = file.problem ? [file.problem] : [];
-    return {
-      name,
-      file: file.file,
-      parsed: { issues, uses: [], partialRefs: [], declarations: {} },
-    };
-  }
+  if (file.text === undefined) return problemSource(file);
   const parsed = await readCachedParse<ParsedPromptFile>(
     context.root,
     "prompt",
@@ -213,7 +205,7 @@ async function parseFile(context: LoadContext, file: PromptFileText): Promise<Pr
       return (await parseModule).parsePromptSource(text);
     },
   );
-  return { name, file: file.file, parsed };
+  return { name: file.name, file: file.file, parsed };
 }
 
 /** Parses a whole tree: cached results from the pack, the rest on every core. */
@@ -255,6 +247,6 @@ function problemSource(file: PromptFileText): PromptSource {
   return {
     name: file.name,
     file: file.file,
-    parsed: { issues, uses: [], partialRefs: [], declarations: {} },
+    parsed: { issues, uses: [], partialRefs: [], declarations: {}, valid: false },
   };
 }
