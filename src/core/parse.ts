@@ -98,8 +98,28 @@ type AnyNode = Node | null | undefined;
 /** Parses the text of one prompt file and checks everything that needs no other file. */
 export function parsePromptSource(text: string): ParsedPromptFile {
   const source = normalizeSource(text);
-  const parser = new FileParser(source);
-  return parser.run();
+  try {
+    return new FileParser(source).run();
+  } catch (error) {
+    // The YAML library recurses per nesting level: absurd nesting must not take the tool down.
+    const reason = error instanceof RangeError ? "nesting is too deep" : String(error);
+    return {
+      issues: [
+        {
+          line: 1,
+          col: 1,
+          path: "",
+          code: "yaml-syntax",
+          severity: "error",
+          message: `YAML: cannot be parsed: ${reason}`,
+        },
+      ],
+      uses: [],
+      partialRefs: [],
+      declarations: {},
+      valid: false,
+    };
+  }
 }
 
 /** Strips a byte-order mark and turns CRLF/CR line ends into LF, so every checkout agrees. */
