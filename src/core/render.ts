@@ -143,7 +143,9 @@ function checkVariables(
   for (const key of unknown) {
     problems.push(`unknown variable "${key}"${didYouMean(key, Object.keys(declared))}`);
   }
-  const view: Record<string, unknown> = {};
+  // No prototype: Mustache looks names up with `in`, and `{{constructor}}` must not find
+  // Object.prototype's function and run it as a lambda.
+  const view: Record<string, unknown> = Object.create(null);
   const missing: string[] = [];
   for (const [key, spec] of Object.entries(declared)) {
     const value = Object.hasOwn(given, key) ? given[key] : undefined;

@@ -42,22 +42,34 @@ export async function assertGitRepository(root: string, why: string): Promise<vo
 
 /** The commit a ref names, or a one-line error naming the ref. */
 export async function resolveCommit(root: string, ref: string): Promise<string> {
-  if (ref.startsWith("-")) throw new PromptsError("E_GIT", `"${ref}" is not a git ref`);
+  const unknown = () =>
+    new PromptsError("E_GIT", `unknown git ref "${ref}" (run: git tag --list, git branch --all)`);
+  if (ref.startsWith("-") || ref.trim() === "") throw unknown();
+  let sha = "";
   try {
-    const sha = await simpleGit({ baseDir: root }).raw([
-      "rev-parse",
-      "--verify",
-      "--quiet",
-      "--end-of-options",
-      `${ref}^{commit}`,
-    ]);
-    return sha.trim();
+    // --quiet makes git say nothing on stderr, so an unknown ref shows as empty output.
+    sha = (
+      await simpleGit({ baseDir: root }).raw([
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        `${ref}^{commit}`,
+      ])
+    ).trim();
   } catch {
-    throw new PromptsError(
-      "E_GIT",
-      `unknown git ref "${ref}" (run: git tag --list, git branch --all)`,
-    );
+    throw unknown();
   }
+  if (!/^[0-9a-f]{40,64}$/.test(sha)) throw unknown();
+  return sha;
+}
+
+/**
+ * Where `root` sits inside its git work tree, as git writes paths (`packages/app/`, or "" at
+ * the top): paths from ls-tree and ls-files start with it.
+ */
+export async function workTreePrefix(root: string): Promise<string> {
+  return (await runGit(root, ["rev-parse", "--show-prefix"])).trim();
 }
 
 function splitNul(output: string): string[] {
@@ -79,9 +91,19 @@ export async function listTreeFiles(
   });
 }
 
-/** The files under `dir` in the git index (what the next commit holds), stage 0 only. */
+/**
+ * The files under `dir` (a path from the top of the work tree) in the git index — what the next
+ * commit holds — stage 0 only.
+ */
 export async function listIndexFiles(root: string, dir: string): Promise<GitFileEntry[]> {
-  const output = await runGit(root, ["ls-files", "--stage", "-z", "--full-name", "--", dir]);
+  const output = await runGit(root, [
+    "ls-files",
+    "--stage",
+    "-z",
+    "--full-name",
+    "--",
+    `:(top)${dir}`,
+  ]);
   return splitNul(output).flatMap((record) => {
     const tab = record.indexOf("\t");
     const [mode, oid, stage] = record.slice(0, tab).split(" ");

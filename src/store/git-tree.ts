@@ -6,6 +6,7 @@ import {
   listTreeFiles,
   readBlobs,
   resolveCommit,
+  workTreePrefix,
 } from "../git/objects.js";
 import { decodePromptFile, fileProblem, type PromptFileText } from "./files.js";
 
@@ -19,7 +20,9 @@ export async function readGitPrompts(
   source: GitSource,
 ): Promise<{ files: PromptFileText[]; commit?: string }> {
   await assertGitRepository(root, "ref" in source ? "--ref" : "--staged");
-  const prefix = `${dir.replace(/\/+$/, "")}/`;
+  // git lists paths from the top of the work tree; the project may sit below it (a monorepo).
+  const top = await workTreePrefix(root);
+  const prefix = `${top}${dir.replace(/\/+$/, "")}/`;
   let entries: GitFileEntry[];
   let commit: string | undefined;
   if ("ref" in source) {
@@ -45,14 +48,14 @@ export async function readGitPrompts(
   );
   const files = prompts.map((entry): PromptFileText => {
     const name = entry.path.slice(prefix.length).replace(/\.ya?ml$/, "");
-    const base = { name, file: entry.path };
+    const base = { name, file: entry.path.slice(top.length) };
     const folder = entry.path.slice(prefix.length).split("/").slice(0, -1).find(isPromptFileName);
     if (folder !== undefined) {
       return {
         ...base,
         ...fileProblem(
           "directory",
-          `"${prefix}${folder}" is a directory, though named like a prompt file; rename it`,
+          `"${prefix.slice(top.length)}${folder}" is a directory, though named like a prompt file; rename it`,
         ),
       };
     }
@@ -61,7 +64,7 @@ export async function readGitPrompts(
         ...base,
         ...fileProblem(
           "symlink",
-          `"${entry.path}" is a symlink in git; commit the prompt file itself`,
+          `"${base.file}" is a symlink in git; commit the prompt file itself`,
         ),
       };
     }
@@ -69,7 +72,7 @@ export async function readGitPrompts(
     if (!bytes)
       return {
         ...base,
-        ...fileProblem("unreadable", `"${entry.path}" could not be read from git`),
+        ...fileProblem("unreadable", `"${base.file}" could not be read from git`),
       };
     return { ...base, ...decodePromptFile(bytes) };
   });

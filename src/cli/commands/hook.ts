@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PromptsError } from "../../errors.js";
-import { hooksDirectory } from "../../git/objects.js";
+import { hooksDirectory, workTreePrefix } from "../../git/objects.js";
 import { findRoot } from "../../store/config.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 
@@ -11,28 +11,37 @@ const MARKER = "# installed by gitprompts: prompts hook install";
 /** Where a hook that was there before ours is kept, and run first. */
 const CHAINED = "pre-commit.before-gitprompts";
 
-function hookScript(fallbackBin: string): string {
-  const quoted = `'${fallbackBin.replace(/'/g, `'\\''`)}'`;
+/** Quotes a path for sh. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The hook: git runs it at the top of the work tree; `project` is the root's path from there. */
+function hookScript(fallbackBin: string, project: string): string {
+  const quoted = shellQuote(fallbackBin);
   return `#!/bin/sh
 ${MARKER}
 # Checks the prompts staged for this commit; skip once with: git commit --no-verify
-hooks_dir=$(dirname "$0")
+hooks_dir=$(cd "$(dirname "$0")" && pwd)
 if [ -x "$hooks_dir/${CHAINED}" ]; then
   "$hooks_dir/${CHAINED}" "$@" || exit $?
 fi
+cd ${shellQuote(project === "" ? "." : project)} || exit 1
 if [ -x ./node_modules/.bin/prompts ]; then
-  exec ./node_modules/.bin/prompts validate --staged
+  exec ./node_modules/.bin/prompts -C . validate --staged
 elif command -v prompts >/dev/null 2>&1; then
-  exec prompts validate --staged
+  exec prompts -C . validate --staged
 elif [ -f ${quoted} ]; then
-  exec node ${quoted} validate --staged
+  exec node ${quoted} -C . validate --staged
 fi
 echo "gitprompts: the prompts command was not found; run npm install (or skip with git commit --no-verify)" >&2
 exit 1
 `;
 }
 
-async function hookPaths(context: CommandContext): Promise<{ hook: string; chained: string }> {
+async function hookPaths(
+  context: CommandContext,
+): Promise<{ hook: string; chained: string; project: string }> {
   const options = loadOptionsOf(context);
   const root = options.root ?? findRoot(options.cwd);
   let dir: string;
@@ -41,12 +50,16 @@ async function hookPaths(context: CommandContext): Promise<{ hook: string; chain
   } catch {
     throw new PromptsError("E_GIT", `${root} is not a git repository (run: git init)`);
   }
-  return { hook: join(dir, "pre-commit"), chained: join(dir, CHAINED) };
+  return {
+    hook: join(dir, "pre-commit"),
+    chained: join(dir, CHAINED),
+    project: await workTreePrefix(root),
+  };
 }
 
 /** `prompts hook install`: a pre-commit hook running `prompts validate --staged`; keeps a hook already there. */
 export async function hookInstallCommand(context: CommandContext): Promise<number> {
-  const { hook, chained } = await hookPaths(context);
+  const { hook, chained, project } = await hookPaths(context);
   const existing = existsSync(hook) ? await readFile(hook, "utf8") : undefined;
   let note = "";
   if (existing !== undefined && !existing.includes(MARKER)) {
@@ -56,13 +69,13 @@ export async function hookInstallCommand(context: CommandContext): Promise<numbe
         `both ${hook} and ${chained} exist; merge them by hand, then run this again`,
       );
     }
+    // Its mode is kept: a hook git skipped (not executable) stays skipped.
     await rename(hook, chained);
-    await chmod(chained, 0o755);
     note = ` (the hook that was there is kept as ${CHAINED} and runs first)`;
   }
   const bin = fileURLToPath(new URL("../../../bin/prompts.js", import.meta.url));
   await mkdir(join(hook, ".."), { recursive: true });
-  await writeFile(hook, hookScript(bin));
+  await writeFile(hook, hookScript(bin, project));
   await chmod(hook, 0o755);
   context.io.stdout.write(
     `${existing?.includes(MARKER) ? "updated" : "installed"} ${hook}${note}\n`,

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { appendFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { CONFIG_FILE, findRoot } from "../../store/config.js";
+import { CONFIG_FILE, findRoot, readConfig } from "../../store/config.js";
 import type { CommandContext } from "../io.js";
 import { loadOptionsOf } from "../io.js";
 
@@ -32,7 +32,7 @@ const IGNORED = [".prompts/"];
 export async function initCommand(context: CommandContext): Promise<number> {
   const options = loadOptionsOf(context);
   const root = options.root ?? findRoot(options.cwd);
-  const dir = options.dir ?? "prompts";
+  const dir = options.dir ?? (await readConfig(root, false)).dir;
   const lines: string[] = [];
   const say = (verb: string, path: string, note = "") =>
     lines.push(`${verb.padEnd(8)}${path}${note}`);

@@ -19,7 +19,7 @@ export async function renderCommand(
   const fromFile =
     options.vars === undefined
       ? {}
-      : await readVariablesFile(resolve(context.io.cwd, options.vars));
+      : await readVariablesFile(resolve(context.io.cwd, context.global.C ?? ".", options.vars));
   const loaded = await loadPromptsByName([name], {
     ...loadOptionsOf(context),
     ...(options.ref === undefined ? {} : { ref: options.ref }),
@@ -36,7 +36,8 @@ export async function renderCommand(
     );
   }
   const declared = promptVariables(prompt, loaded.prompts);
-  const variables: Record<string, unknown> = { ...fromFile };
+  // No prototype: `--var __proto__=x` must be an unknown variable, not a prototype change.
+  const variables: Record<string, unknown> = Object.assign(Object.create(null), fromFile);
   for (const [key, raw] of assignments) variables[key] = coerceVariable(key, declared[key], raw);
   const result = renderPrompt(
     loaded.prompts,
