@@ -1131,3 +1131,27 @@ describe("prompts hook", () => {
     expect(readFileSync(hook, "utf8")).toBe("#!/bin/sh\nexit 0\n");
   });
 });
+
+describe("the parse cache", () => {
+  it("stays out of git status in a repository where nobody ran init", async () => {
+    const repo = gitRepo([{ files: { "prompts/greeting.yaml": GREETING } }]);
+    expect((await cli(repo, "list")).code).toBe(0);
+    expect(existsSync(join(repo, ".prompts", "cache"))).toBe(true);
+    expect(git(repo, "status", "--porcelain")).toBe("");
+  });
+
+  it("gives the same answers warm as cold, and follows edits", async () => {
+    const dir = tempDir({ "prompts/greeting.yaml": GREETING });
+    const cold = await cli(dir, "render", "greeting", "--var", "name=Ada");
+    const warm = await cli(dir, "render", "greeting", "--var", "name=Ada");
+    expect(warm).toEqual(cold);
+    writeFiles(dir, { "prompts/greeting.yaml": GREETING.replace("Hello", "Goodbye") });
+    expect((await cli(dir, "render", "greeting", "--var", "name=Ada")).stdout).toBe(
+      "Goodbye Ada!\n",
+    );
+    writeFiles(dir, { "prompts/greeting.yaml": GREETING.replace("name: string", "nmae: string") });
+    const broken = await cli(dir, "validate");
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain('variable "name" is used but not declared');
+  });
+});

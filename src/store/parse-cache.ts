@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -57,6 +58,17 @@ function entryPath(root: string, kind: string, text: string): string {
   return join(root, CACHE_DIR, kind, `${cacheKey(kind, text)}.json`);
 }
 
+/**
+ * Creates a folder of the cache. `.prompts/` ignores itself (as .pytest_cache does), so a
+ * repository where nobody ran `prompts init` does not show it as untracked.
+ */
+function makeCacheDir(root: string, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const ignore = join(root, ".prompts", ".gitignore");
+  if (!existsSync(ignore))
+    writeFileSync(ignore, "# Created by gitprompts: caches and usage logs stay local.\n*\n");
+}
+
 // Entries are small and many: synchronous I/O costs a fraction of promise-based I/O here.
 
 /** The cached result of parsing `text`, or undefined. */
@@ -77,7 +89,7 @@ export function setCached(root: string, kind: string, text: string, value: unkno
   try {
     const dir = dirname(path);
     if (!madeDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
+      makeCacheDir(root, dir);
       madeDirs.add(dir);
     }
     writeFileSync(temp, JSON.stringify(value));
@@ -126,7 +138,7 @@ export function writePack(root: string, name: string, entries: ReadonlyMap<strin
   const path = join(root, CACHE_DIR, `${name}.pack.json`);
   const temp = `${path}.${process.pid}.tmp`;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeCacheDir(root, dirname(path));
     writeFileSync(
       temp,
       JSON.stringify({ salt: cacheSalt(), entries: Object.fromEntries(entries) }),
