@@ -28,7 +28,7 @@ import {
   type VariableType,
   type VariantSpec,
 } from "./types.js";
-import { article, findNonJson, valueType } from "./variables.js";
+import { article, toTemplateData, valueType } from "./variables.js";
 
 /** A variable used by a template, placed in the file. */
 export interface VariableUse {
@@ -170,8 +170,18 @@ class FileParser {
       uniqueKeys: true,
       keepSourceTokens: false,
     });
+    const seen = new Set<string>();
     for (const error of this.doc.errors) {
+      // The parser records a stack overflow once per level as it unwinds: say it once.
+      const overflow = /call stack/i.test(error.message);
+      const key = overflow ? "overflow" : error.message;
+      if (seen.has(key)) continue;
+      seen.add(key);
       const { line, col } = this.lineCounter.linePos(error.pos[0]);
+      if (overflow) {
+        this.push(line, col, "", "yaml-syntax", "YAML: nesting is too deep to read");
+        continue;
+      }
       this.issues.push({
         line,
         col,
@@ -603,7 +613,7 @@ class FileParser {
     if (text === undefined || this.raw || !isScalar(scalar)) return text;
     const analysis = analyzeTemplate(text, this.tags);
     if (analysis.error) {
-      const { line, col } = this.locate(scalar, text, analysis.error.offset);
+      const { line, col } = this.locate(scalar, text, analysis.error.offset, analysis.error.length);
       this.push(
         line,
         col,
@@ -614,7 +624,7 @@ class FileParser {
       return text;
     }
     for (const use of analysis.variables) {
-      const { line, col } = this.locate(scalar, text, use.offset);
+      const { line, col } = this.locate(scalar, text, use.offset, use.tag.length);
       if (use.literalLike && !VARIABLE_NAME_PATTERN.test(use.name)) {
         this.push(
           line,
@@ -636,7 +646,7 @@ class FileParser {
       });
     }
     for (const partial of analysis.partials) {
-      const { line, col } = this.locate(scalar, text, partial.offset);
+      const { line, col } = this.locate(scalar, text, partial.offset, partial.length);
       this.partialRefs.push({ name: partial.name, line, col, path });
     }
     return text;
@@ -712,9 +722,14 @@ class FileParser {
       this.add(node, path, "yaml-aliases", `\`${path}\` cannot be read: ${reason}`);
       return undefined;
     }
-    const problem = findNonJson(value);
-    if (problem !== undefined) {
-      this.add(node, path, "bad-value", `\`${path}\` holds ${problem}, which JSON cannot carry`);
+    const copy = toTemplateData(value);
+    if ("problem" in copy) {
+      this.add(
+        node,
+        path,
+        "bad-value",
+        `\`${path}\` holds ${copy.problem}, which JSON cannot carry`,
+      );
       return undefined;
     }
     return value as JsonValue;
@@ -730,36 +745,29 @@ class FileParser {
     return current;
   }
 
-  /** File position of an offset into a scalar's value (block scalars map line for line). */
-  private locate(scalar: Scalar, value: string, offset: number): { line: number; col: number } {
-    const start = scalar.range?.[0] ?? 0;
-    const head = this.lineCounter.linePos(start);
-    if (scalar.type === "BLOCK_LITERAL" || scalar.type === "BLOCK_FOLDED") {
-      const before = value.slice(0, offset);
-      let lineIndex = 0;
-      for (let i = before.indexOf("\n"); i !== -1; i = before.indexOf("\n", i + 1)) lineIndex++;
-      const colInLine = offset - (before.lastIndexOf("\n") + 1);
-      const line = head.line + 1 + lineIndex;
-      return { line, col: this.blockIndent(start) + colInLine + 1 };
+  /**
+   * File position of the text at `offset` (of `length`) in a scalar's value. The text of a tag is
+   * found again in the scalar's source — its n-th occurrence there is its n-th in the value, as
+   * tags do not span lines — which is exact for block, folded, plain and quoted scalars alike.
+   */
+  private locate(
+    scalar: Scalar,
+    value: string,
+    offset: number,
+    length: number,
+  ): { line: number; col: number } {
+    const [start, end] = scalar.range ?? [0, 0];
+    const needle = value.slice(offset, offset + length);
+    if (needle !== "" && !needle.includes("\n")) {
+      let nth = 0;
+      for (let i = value.indexOf(needle); i !== -1 && i < offset; i = value.indexOf(needle, i + 1))
+        nth++;
+      const source = this.source.slice(start, end);
+      let at = source.indexOf(needle);
+      for (let k = 0; k < nth && at !== -1; k++) at = source.indexOf(needle, at + 1);
+      if (at !== -1) return this.lineCounter.linePos(start + at);
     }
-    if (!value.slice(0, offset).includes("\n")) {
-      const quoted = scalar.type === "QUOTE_DOUBLE" || scalar.type === "QUOTE_SINGLE" ? 1 : 0;
-      return { line: head.line, col: head.col + quoted + offset };
-    }
-    return head;
-  }
-
-  /** Indentation of the first non-blank content line of the block scalar starting at `start`. */
-  private blockIndent(start: number): number {
-    let lineStart = this.source.indexOf("\n", start) + 1;
-    while (lineStart > 0 && lineStart < this.source.length) {
-      let end = this.source.indexOf("\n", lineStart);
-      if (end === -1) end = this.source.length;
-      const line = this.source.slice(lineStart, end);
-      if (line.trim() !== "") return line.length - line.trimStart().length;
-      lineStart = end + 1;
-    }
-    return 0;
+    return this.lineCounter.linePos(start);
   }
 
   private add(

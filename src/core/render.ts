@@ -4,7 +4,7 @@ import { DEFAULT_VARIANT } from "./names.js";
 import { didYouMean } from "./suggest.js";
 import { DEFAULT_TAGS } from "./template.js";
 import type { JsonObject, Message, Prompt, VariableSpec } from "./types.js";
-import { article, findNonJson, mergeVariables, valueType } from "./variables.js";
+import { article, mergeVariables, toTemplateData, valueType } from "./variables.js";
 
 /** Prompts by name, as `loadPrompts` returns them. */
 export type PromptLookup = ReadonlyMap<string, Prompt>;
@@ -163,11 +163,13 @@ function checkVariables(
     }
     if (type === "array" || type === "object") {
       // A function inside a value would run as a Mustache lambda and re-read text as template.
-      const bad = findNonJson(value);
-      if (bad !== undefined) {
-        problems.push(`variable "${key}" holds ${bad}; values must be JSON data`);
+      const copy = toTemplateData(value);
+      if ("problem" in copy) {
+        problems.push(`variable "${key}" holds ${copy.problem}; values must be JSON data`);
         continue;
       }
+      view[key] = copy.data;
+      continue;
     }
     view[key] = value;
   }

@@ -17,13 +17,16 @@ export interface TemplateVariableUse {
 export interface TemplatePartialUse {
   name: string;
   offset: number;
+  /** Length of the tag as written. */
+  length: number;
 }
 
 /** What a template refers to, or why it does not parse. */
 export interface TemplateAnalysis {
   variables: TemplateVariableUse[];
   partials: TemplatePartialUse[];
-  error?: { message: string; offset: number };
+  /** Where the template stops parsing: the offending tag's offset and length. */
+  error?: { message: string; offset: number; length: number };
 }
 
 /** The default Mustache tags. */
@@ -45,16 +48,7 @@ export function analyzeTemplate(template: string, tags: [string, string]): Templ
   try {
     tokens = analysisWriter.parse(template, tags) as unknown as Token[];
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const at = /at (\d+)\s*$/.exec(message);
-    return {
-      variables,
-      partials,
-      error: {
-        message: message.replace(/\s*at \d+\s*$/, ""),
-        offset: at?.[1] === undefined ? 0 : Number(at[1]),
-      },
-    };
+    return { variables, partials, error: placeSyntaxError(template, tags, error) };
   }
   const walk = (list: Token[], sections: string[]): void => {
     for (const token of list) {
@@ -74,10 +68,42 @@ export function analyzeTemplate(template: string, tags: [string, string]): Templ
         const children = token[4];
         if (children) walk(children, type === "#" ? [...sections, value] : sections);
       } else if (type === ">") {
-        partials.push({ name: value, offset: start });
+        partials.push({ name: value, offset: start, length: token[3] - start });
       }
     }
   };
   walk(tokens, []);
   return { variables, partials };
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Mustache reports an unclosed section or tag at the end of the template; the author needs the
+ * tag that was opened and never closed.
+ */
+function placeSyntaxError(
+  template: string,
+  tags: [string, string],
+  error: unknown,
+): { message: string; offset: number; length: number } {
+  const raw = error instanceof Error ? error.message : String(error);
+  const message = raw.replace(/\s*at \d+\s*$/, "");
+  const reported = Number(/at (\d+)\s*$/.exec(raw)?.[1] ?? 0);
+  const section = /^Unclosed section "(.*)"$/.exec(message);
+  if (section) {
+    const opening = new RegExp(
+      `${escapeRegExp(tags[0])}\\s*[#^]\\s*${escapeRegExp(section[1] ?? "")}\\s*${escapeRegExp(tags[1])}`,
+      "g",
+    );
+    let last: RegExpExecArray | undefined;
+    for (let match = opening.exec(template); match; match = opening.exec(template)) last = match;
+    if (last) return { message, offset: last.index, length: last[0].length };
+  }
+  if (message.startsWith("Unclosed tag")) {
+    const offset = template.lastIndexOf(tags[0], Math.max(0, reported - 1));
+    if (offset !== -1) return { message, offset, length: tags[0].length };
+  }
+  const end = template.indexOf(tags[1], reported);
+  return { message, offset: reported, length: end === -1 ? 1 : end + tags[1].length - reported };
 }

@@ -61,30 +61,6 @@ export function article(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
-/** Describes the first value inside `value` that is not JSON (NaN, a date, a function), if any. */
-export function findNonJson(value: unknown, depth = 0): string | undefined {
-  if (depth > 64) return "nesting deeper than 64 levels";
-  if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
-  if (typeof value === "number") return Number.isFinite(value) ? undefined : String(value);
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const problem = findNonJson(item, depth + 1);
-      if (problem !== undefined) return problem;
-    }
-    return undefined;
-  }
-  if (isPlainObject(value) && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const item of Object.values(value)) {
-      const problem = findNonJson(item, depth + 1);
-      if (problem !== undefined) return problem;
-    }
-    return undefined;
-  }
-  return typeof value === "function"
-    ? "a function"
-    : `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
-}
-
 /**
  * The variables a prompt accepts: its own, plus those of the partials it includes (which are
  * rendered with the same values); its own declaration wins.
@@ -96,4 +72,42 @@ export function mergeVariables(
   const merged: Record<string, VariableSpec> = {};
   for (const partial of partials) Object.assign(merged, partial.variables);
   return Object.assign(merged, own);
+}
+
+/**
+ * A copy of a JSON value to render with, whose objects have no prototype: Mustache looks names
+ * up with `in`, and `{{constructor}}` inside a section must find nothing rather than run
+ * Object.prototype's function as a lambda. Describes the first value JSON cannot hold instead.
+ */
+export function toTemplateData(value: unknown, depth = 0): { data: unknown } | { problem: string } {
+  if (depth > 64) return { problem: "nesting deeper than 64 levels" };
+  if (value === null || typeof value === "string" || typeof value === "boolean")
+    return { data: value };
+  if (typeof value === "number")
+    return Number.isFinite(value) ? { data: value } : { problem: String(value) };
+  if (Array.isArray(value)) {
+    const items: unknown[] = [];
+    for (const item of value) {
+      const copy = toTemplateData(item, depth + 1);
+      if ("problem" in copy) return copy;
+      items.push(copy.data);
+    }
+    return { data: items };
+  }
+  const prototype = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+  if (prototype === Object.prototype || prototype === null) {
+    const object: Record<string, unknown> = Object.create(null);
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      const copy = toTemplateData(item, depth + 1);
+      if ("problem" in copy) return copy;
+      object[key] = copy.data;
+    }
+    return { data: object };
+  }
+  return {
+    problem:
+      typeof value === "function"
+        ? "a function"
+        : `a ${Object.prototype.toString.call(value).slice(8, -1)}`,
+  };
 }

@@ -225,7 +225,9 @@ async function parseTree(
     missing.map((index) => files[index]?.text as string),
   );
   const parsed = new Map<number, ParsedPromptFile>();
-  missing.forEach((fileIndex, i) => parsed.set(fileIndex, parsedMissing[i] as ParsedPromptFile));
+  for (const [i, fileIndex] of missing.entries()) {
+    parsed.set(fileIndex, parsedMissing[i] as ParsedPromptFile);
+  }
 
   const used = new Map<string, unknown>();
   const sources = files.map((file, index): PromptSource => {
