@@ -6,12 +6,7 @@ export const EXIT_BUG = 70;
 
 /** Stable machine-readable codes of the errors gitprompts throws. */
 export type PromptsErrorCode =
-  | "E_PROMPT_NOT_FOUND"
-  | "E_INVALID_PROMPT"
-  | "E_INVALID_INPUT"
-  | "E_GIT"
-  | "E_IO"
-  | "E_USAGE";
+  "E_PROMPT_NOT_FOUND" | "E_INVALID_PROMPT" | "E_INVALID_INPUT" | "E_GIT" | "E_IO" | "E_USAGE";
 
 /**
  * An error the user can act on. The message is one line that names the thing at fault and,

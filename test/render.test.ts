@@ -15,7 +15,6 @@ const { renderPrompt } = await import("../src/core/render.js");
 const { loadPrompts } = await import("../src/store/load.js");
 const { tempDir } = await import("./helpers.js");
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub Actions syntax, literal on purpose
 const ACTIONS_SECRET = "${{ secrets.TOKEN }}";
 
 const TREE: FileTree = {

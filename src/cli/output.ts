@@ -62,7 +62,7 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
     .join("\n");
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI colour codes is the point
+// eslint-disable-next-line no-control-regex -- matching ANSI colour codes is the point
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 function visibleLength(text: string): number {

@@ -19,7 +19,7 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
   const program = new Command("prompts");
   const context = (command: Command): CommandContext => ({
     io,
-    global: command.optsWithGlobals() as GlobalOptions,
+    global: command.optsWithGlobals<GlobalOptions>(),
   });
   const finish = (code: number) => setExitCode(code);
 

@@ -708,7 +708,7 @@ class FileParser {
       return undefined;
     }
     const js = this.toJs(value, path);
-    return isPlainObject(js) ? (js as JsonObject) : undefined;
+    return isPlainObject(js) ? js : undefined;
   }
 
   /** Converts a free-form node to JSON data, refusing alias bombs and non-JSON values. */
@@ -740,7 +740,7 @@ class FileParser {
     let current = node;
     for (let depth = 0; isAlias(current); depth++) {
       if (depth > MAX_ALIAS_COUNT) return undefined;
-      current = current.resolve(this.doc) as AnyNode;
+      current = current.resolve(this.doc);
     }
     return current;
   }

@@ -145,7 +145,7 @@ function checkVariables(
   }
   // No prototype: Mustache looks names up with `in`, and `{{constructor}}` must not find
   // Object.prototype's function and run it as a lambda.
-  const view: Record<string, unknown> = Object.create(null);
+  const view = Object.create(null) as Record<string, unknown>;
   const missing: string[] = [];
   for (const [key, spec] of Object.entries(declared)) {
     const value = Object.hasOwn(given, key) ? given[key] : undefined;

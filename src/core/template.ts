@@ -46,7 +46,8 @@ export function analyzeTemplate(template: string, tags: [string, string]): Templ
   const partials: TemplatePartialUse[] = [];
   let tokens: Token[];
   try {
-    tokens = analysisWriter.parse(template, tags) as unknown as Token[];
+    const parsed: unknown = analysisWriter.parse(template, tags);
+    tokens = parsed as Token[];
   } catch (error) {
     return { variables, partials, error: placeSyntaxError(template, tags, error) };
   }

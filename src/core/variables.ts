@@ -94,9 +94,9 @@ export function toTemplateData(value: unknown, depth = 0): { data: unknown } | {
     }
     return { data: items };
   }
-  const prototype = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+  const prototype: unknown = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
   if (prototype === Object.prototype || prototype === null) {
-    const object: Record<string, unknown> = Object.create(null);
+    const object = Object.create(null) as Record<string, unknown>;
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
       const copy = toTemplateData(item, depth + 1);
       if ("problem" in copy) return copy;

@@ -39,7 +39,7 @@ export async function readConfig(root: string, cacheEnabled = true): Promise<Pro
     return { ...DEFAULT_CONFIG };
   }
   const value = await readCachedParse(root, "config", text, cacheEnabled, parseConfig);
-  return { ...DEFAULT_CONFIG, ...(value as Partial<PromptsConfig>) };
+  return { ...DEFAULT_CONFIG, ...value };
 }
 
 async function parseConfig(text: string): Promise<Partial<PromptsConfig>> {

@@ -94,14 +94,12 @@ export async function loadPromptsByName(
     commit = read.commit;
     const byName = new Map<string, PromptFileText[]>();
     for (const file of read.files) byName.set(file.name, [...(byName.get(file.name) ?? []), file]);
-    fetch = async (name) => byName.get(name) ?? [];
-    allNames = async () => [...byName.keys()];
+    fetch = (name) => Promise.resolve(byName.get(name) ?? []);
+    allNames = () => Promise.resolve([...byName.keys()]);
   } else {
     await assertDirectory(context);
     fetch = async (name) =>
-      Promise.all(
-        (await findWorktreePrompt(context.root, context.dir, name)).map(readWorktreePrompt),
-      );
+      (await findWorktreePrompt(context.root, context.dir, name)).map(readWorktreePrompt);
     allNames = async () =>
       (await listWorktreePrompts(context.root, context.dir)).map((entry) => entry.name);
   }

@@ -37,7 +37,10 @@ export async function renderCommand(
   }
   const declared = promptVariables(prompt, loaded.prompts);
   // No prototype: `--var __proto__=x` must be an unknown variable, not a prototype change.
-  const variables: Record<string, unknown> = Object.assign(Object.create(null), fromFile);
+  const variables: Record<string, unknown> = Object.assign(
+    Object.create(null) as Record<string, unknown>,
+    fromFile,
+  );
   for (const [key, raw] of assignments) variables[key] = coerceVariable(key, declared[key], raw);
   const result = renderPrompt(
     loaded.prompts,
