@@ -272,8 +272,9 @@ function checkVariables(
     errors++;
   }
   for (const partial of partials) for (const use of partial.source.parsed.uses) used.add(use.name);
-  // A template that does not parse has told nothing of what it uses: no "unused" noise then.
-  if (source.parsed.issues.some((issue) => issue.code === "template-syntax")) return errors;
+  // In a file with errors, "unused" is mostly an echo of them (a misspelt use or body key, a
+  // template that does not parse): warn only once the file is otherwise sound.
+  if (candidate.broken || errors > 0) return errors;
   for (const name of Object.keys(spec.variables)) {
     if (used.has(name)) continue;
     const at = source.parsed.declarations[name] ?? { line: 1, col: 1 };
