@@ -9,7 +9,7 @@ import { PromptsError } from "../errors.js";
 import { findRoot, readConfig } from "./config.js";
 import type { PromptFileText } from "./files.js";
 import type { GitSource } from "./git-tree.js";
-import { cacheKey, pruneEntries, readCachedParse, readPack, writePack } from "./parse-cache.js";
+import { cacheKey, ParsePack, pruneEntries, readCachedParse } from "./parse-cache.js";
 import { parsePromptTexts } from "./parse-pool.js";
 import { findWorktreePrompt, listWorktreePrompts, readWorktreePrompt } from "./worktree.js";
 
@@ -211,35 +211,35 @@ async function parseTree(
   context: LoadContext,
   files: readonly PromptFileText[],
 ): Promise<PromptSource[]> {
-  const packName = context.git ? "git" : "worktree";
-  const pack = context.cache ? readPack(context.root, packName) : new Map<string, unknown>();
+  const pack = context.cache ? ParsePack.open(context.root) : undefined;
   const keys = files.map((file) =>
-    file.text === undefined || !context.cache ? "" : cacheKey("prompt", file.text),
+    file.text === undefined || !pack ? undefined : cacheKey("prompt", file.text),
+  );
+  const cached = keys.map((key) =>
+    key === undefined ? undefined : (pack?.get(key) as ParsedPromptFile | undefined),
   );
   const missing = files.flatMap((file, index) =>
-    file.text !== undefined && !pack.has(keys[index] as string) ? [index] : [],
+    file.text !== undefined && cached[index] === undefined ? [index] : [],
   );
   const parsedMissing = await parsePromptTexts(
     missing.map((index) => files[index]?.text as string),
   );
-  const parsed = new Map<number, ParsedPromptFile>();
   for (const [i, fileIndex] of missing.entries()) {
-    parsed.set(fileIndex, parsedMissing[i] as ParsedPromptFile);
+    const parsed = parsedMissing[i] as ParsedPromptFile;
+    cached[fileIndex] = parsed;
+    const key = keys[fileIndex];
+    if (key !== undefined) pack?.set(key, parsed);
   }
-
-  const used = new Map<string, unknown>();
-  const sources = files.map((file, index): PromptSource => {
-    if (file.text === undefined) return problemSource(file);
-    const key = keys[index] as string;
-    const result = parsed.get(index) ?? (pack.get(key) as ParsedPromptFile);
-    if (context.cache) used.set(key, result);
-    return { name: file.name, file: file.file, parsed: result };
-  });
-  if (context.cache && (missing.length > 0 || used.size !== pack.size)) {
-    writePack(context.root, packName, used);
+  if (pack) {
+    pack.save();
     pruneEntries(context.root, "prompt");
   }
-  return sources;
+  return files.map((file, index): PromptSource => {
+    const parsed = cached[index];
+    return parsed === undefined
+      ? problemSource(file)
+      : { name: file.name, file: file.file, parsed };
+  });
 }
 
 function problemSource(file: PromptFileText): PromptSource {

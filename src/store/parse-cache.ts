@@ -115,37 +115,91 @@ export async function readCachedParse<T>(
   return value;
 }
 
-/**
- * A whole tree's parse results in one file: thousands of entry files would cost more to write
- * than the parsing they save. Rewritten with exactly the entries of the last load, so it stays
- * the size of the tree.
- */
-export function readPack(root: string, name: string): Map<string, unknown> {
-  try {
-    const pack = JSON.parse(readFileSync(join(root, CACHE_DIR, `${name}.pack.json`), "utf8")) as {
-      salt?: string;
-      entries?: Record<string, unknown>;
-    };
-    if (pack.salt === cacheSalt() && pack.entries) return new Map(Object.entries(pack.entries));
-  } catch {
-    // No pack yet, or an unreadable one: parse everything.
-  }
-  return new Map();
+/** How many saves an unused entry survives: enough for a few trees (branches, tags) in turn. */
+const PACK_GENERATIONS = 4;
+
+interface PackFile {
+  salt: string;
+  generation: number;
+  entries: Record<string, [generation: number, value: unknown]>;
 }
 
-/** Replaces the pack, atomically. */
-export function writePack(root: string, name: string, entries: ReadonlyMap<string, unknown>): void {
-  const path = join(root, CACHE_DIR, `${name}.pack.json`);
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    makeCacheDir(root, dirname(path));
-    writeFileSync(
-      temp,
-      JSON.stringify({ salt: cacheSalt(), entries: Object.fromEntries(entries) }),
-    );
-    renameSync(temp, path);
-  } catch {
-    rmSync(temp, { force: true });
+const openPacks = new Map<string, ParsePack>();
+
+/**
+ * The parse results of whole trees in one file: thousands of entry files would cost more to
+ * write than the parsing they save. Shared by every load of a process (a diff loads two trees),
+ * and written only when something new was parsed. An entry that none of the last few writes
+ * used goes, so the pack stays the size of the trees in use.
+ */
+export class ParsePack {
+  private readonly used = new Set<string>();
+  private dirty = false;
+
+  private constructor(
+    private readonly path: string,
+    private readonly root: string,
+    private generation: number,
+    private readonly entries: Map<string, [number, unknown]>,
+  ) {}
+
+  /** The pack of a repository, read once per process. */
+  static open(root: string): ParsePack {
+    let pack = openPacks.get(root);
+    if (!pack) {
+      const path = join(root, CACHE_DIR, "parse.pack.json");
+      let file: Partial<PackFile> = {};
+      try {
+        file = JSON.parse(readFileSync(path, "utf8")) as Partial<PackFile>;
+      } catch {
+        // No pack yet, or an unreadable one: parse everything.
+      }
+      const valid = file.salt === cacheSalt() && file.entries !== undefined;
+      pack = new ParsePack(
+        path,
+        root,
+        valid ? (file.generation ?? 0) : 0,
+        new Map(valid ? Object.entries(file.entries ?? {}) : []),
+      );
+      openPacks.set(root, pack);
+    }
+    return pack;
+  }
+
+  /** The stored result for a key, if any. */
+  get(key: string): unknown {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    this.used.add(key);
+    return entry[1];
+  }
+
+  /** Stores a new result. */
+  set(key: string, value: unknown): void {
+    this.entries.set(key, [this.generation, value]);
+    this.used.add(key);
+    this.dirty = true;
+  }
+
+  /** Writes the pack, atomically, if anything new was stored. */
+  save(): void {
+    if (!this.dirty) return;
+    this.generation++;
+    const entries: PackFile["entries"] = {};
+    for (const [key, [generation, value]] of this.entries) {
+      const current = this.used.has(key) ? this.generation : generation;
+      if (current > this.generation - PACK_GENERATIONS) entries[key] = [current, value];
+    }
+    const temp = `${this.path}.${process.pid}.tmp`;
+    try {
+      makeCacheDir(this.root, dirname(this.path));
+      const file: PackFile = { salt: cacheSalt(), generation: this.generation, entries };
+      writeFileSync(temp, JSON.stringify(file));
+      renameSync(temp, this.path);
+      this.dirty = false;
+    } catch {
+      rmSync(temp, { force: true });
+    }
   }
 }
 
