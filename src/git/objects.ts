@@ -11,10 +11,27 @@ export interface GitFileEntry {
   oid: string;
 }
 
+/**
+ * simple-git for one repository. By default simple-git fails a command only when it wrote to
+ * stderr; `check-ref-format` or `rev-parse --quiet` fail silently, so any non-zero exit fails.
+ */
+function gitIn(root: string) {
+  return simpleGit({
+    baseDir: root,
+    trimmed: false,
+    errors(error, result) {
+      if (error) return error;
+      if (result.exitCode === 0) return undefined;
+      const text = Buffer.concat(result.stdErr).toString().trim();
+      return new Error(text === "" ? `exit status ${result.exitCode}` : text);
+    },
+  });
+}
+
 /** Runs one git command and returns its stdout; a failure becomes a `PromptsError` with git's words. */
 export async function runGit(root: string, args: readonly string[]): Promise<string> {
   try {
-    return await simpleGit({ baseDir: root, trimmed: false }).raw([...args]);
+    return await gitIn(root).raw([...args]);
   } catch (error) {
     throw gitError(args, error);
   }
@@ -31,7 +48,7 @@ function gitError(args: readonly string[], error: unknown): PromptsError {
 /** Fails with a one-line error unless `root` is inside a git work tree. */
 export async function assertGitRepository(root: string, why: string): Promise<void> {
   try {
-    await simpleGit({ baseDir: root }).raw(["rev-parse", "--git-dir"]);
+    await gitIn(root).raw(["rev-parse", "--git-dir"]);
   } catch {
     throw new PromptsError(
       "E_GIT",
@@ -49,7 +66,7 @@ export async function resolveCommit(root: string, ref: string): Promise<string> 
   try {
     // --quiet makes git say nothing on stderr, so an unknown ref shows as empty output.
     sha = (
-      await simpleGit({ baseDir: root }).raw([
+      await gitIn(root).raw([
         "rev-parse",
         "--verify",
         "--quiet",
@@ -119,13 +136,16 @@ export async function listIndexFiles(root: string, dir: string): Promise<GitFile
 }
 
 /**
- * Reads many blobs with one `git cat-file --batch` process, whatever their number.
- * Returns their contents by object id.
+ * Reads many objects with one `git cat-file --batch` process, whatever their number. `specs`
+ * are object ids or `<commit>:<path>`; one that does not exist maps to undefined.
  */
-export function readBlobs(root: string, oids: readonly string[]): Promise<Map<string, Buffer>> {
-  const blobs = new Map<string, Buffer>();
-  const wanted = [...new Set(oids)];
-  if (wanted.length === 0) return Promise.resolve(blobs);
+export function readObjects(
+  root: string,
+  specs: readonly string[],
+): Promise<Map<string, Buffer | undefined>> {
+  const objects = new Map<string, Buffer | undefined>();
+  const wanted = [...new Set(specs)].filter((spec) => !spec.includes("\n"));
+  if (wanted.length === 0) return Promise.resolve(objects);
   return new Promise((resolve, reject) => {
     const child = spawn("git", ["cat-file", "--batch"], {
       cwd: root,
@@ -145,34 +165,96 @@ export function readBlobs(root: string, oids: readonly string[]): Promise<Map<st
       }
       const output = Buffer.concat(chunks);
       let offset = 0;
-      for (const oid of wanted) {
+      for (const spec of wanted) {
         const headerEnd = output.indexOf(10, offset);
         if (headerEnd === -1) break;
         const header = output.subarray(offset, headerEnd).toString();
-        const [, type, size] = header.split(" ");
-        if (type === "missing" || size === undefined) {
-          reject(
-            new PromptsError(
-              "E_GIT",
-              `git object ${oid} is missing (a shallow or partial clone? run: git fetch --unshallow)`,
-            ),
-          );
-          return;
+        offset = headerEnd + 1;
+        // "<spec> missing" (or ambiguous); a spec may hold spaces, so read from the end.
+        if (/ (missing|ambiguous)$/.test(header)) {
+          objects.set(spec, undefined);
+          continue;
         }
-        const start = headerEnd + 1;
-        const end = start + Number(size);
-        blobs.set(oid, output.subarray(start, end));
-        offset = end + 1;
+        const size = Number(header.slice(header.lastIndexOf(" ") + 1));
+        objects.set(spec, output.subarray(offset, offset + size));
+        offset += size + 1;
       }
-      resolve(blobs);
+      resolve(objects);
     });
     child.stdin.on("error", () => {});
     child.stdin.end(`${wanted.join("\n")}\n`);
   });
 }
 
+/** Reads blobs by object id with one git process; a missing one is an error (a shallow clone). */
+export async function readBlobs(
+  root: string,
+  oids: readonly string[],
+): Promise<Map<string, Buffer>> {
+  const objects = await readObjects(root, oids);
+  const blobs = new Map<string, Buffer>();
+  for (const [oid, content] of objects) {
+    if (content === undefined) {
+      throw new PromptsError(
+        "E_GIT",
+        `git object ${oid} is missing (a shallow or partial clone? run: git fetch --unshallow)`,
+      );
+    }
+    blobs.set(oid, content);
+  }
+  return blobs;
+}
+
 /** Where git looks for hooks in this repository (honours `core.hooksPath`). */
 export async function hooksDirectory(root: string): Promise<string> {
   const path = await runGit(root, ["rev-parse", "--path-format=absolute", "--git-path", "hooks"]);
   return path.trim();
+}
+
+/** How a path changed between two trees, as git's rename detection sees it. */
+export interface GitChange {
+  status: "added" | "deleted" | "modified" | "renamed" | "copied" | "type-changed";
+  /** The path before (for renames and copies), from the repository root's point of view. */
+  from?: string;
+  path: string;
+}
+
+const CHANGE_STATUS: Record<string, GitChange["status"]> = {
+  A: "added",
+  D: "deleted",
+  M: "modified",
+  R: "renamed",
+  C: "copied",
+  T: "type-changed",
+};
+
+/**
+ * The files changed under `dir` (a path from the top of the work tree) between commit `from`
+ * and commit `to`, or the working tree when `to` is undefined — one `git diff` with rename
+ * detection. Untracked files are not seen by git; callers compare file sets for those.
+ */
+export async function diffNameStatus(
+  root: string,
+  from: string,
+  to: string | undefined,
+  dir: string,
+): Promise<GitChange[]> {
+  const args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv", from];
+  if (to !== undefined) args.push(to);
+  args.push("--", `:(top)${dir}`);
+  const fields = splitNul(await runGit(root, args));
+  const changes: GitChange[] = [];
+  for (let i = 0; i < fields.length;) {
+    const code = fields[i++] ?? "";
+    const status = CHANGE_STATUS[code.charAt(0)];
+    if (status === "renamed" || status === "copied") {
+      const before = fields[i++] ?? "";
+      changes.push({ status, from: before, path: fields[i++] ?? "" });
+    } else if (status) {
+      changes.push({ status, path: fields[i++] ?? "" });
+    } else {
+      i++;
+    }
+  }
+  return changes;
 }
