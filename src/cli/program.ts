@@ -85,6 +85,48 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
       finish(await initCommand(context(command)));
     });
 
+  program
+    .command("log")
+    .description("the versions of one prompt through history: version, commit, date, author, tag")
+    .argument("<name>", "prompt name")
+    .option("--ref <ref>", "start from this ref instead of HEAD")
+    .action(async (name: string, options: { ref?: string }, command: Command) => {
+      const { logCommand } = await import("./commands/log.js");
+      finish(await logCommand(context(command), name, options));
+    });
+
+  program
+    .command("tag")
+    .description("validate the prompts at HEAD and make an annotated tag; --list shows tags")
+    .argument("[tag]", "tag name, e.g. v1.2.0")
+    .option("-m, --message <message>", "tag message")
+    .option("-f, --force", "move an existing tag")
+    .option("-l, --list", "list tags with dates and the prompts each changed")
+    .action(async (name: string | undefined, options: TagCliOptions, command: Command) => {
+      const { tagCommand } = await import("./commands/tag.js");
+      finish(await tagCommand(context(command), name, options));
+    });
+
+  program
+    .command("label")
+    .description("environments as movable git refs: list, show, or point ENV at REF (a deploy)")
+    .argument("[env]", "label name, e.g. production")
+    .argument("[ref]", "what to deploy: tag, branch, commit")
+    .option("--history", "list the moves of ENV")
+    .option("--delete", "remove the label ENV")
+    .option("-f, --force", "point at a ref even if its prompts are invalid")
+    .action(
+      async (
+        env: string | undefined,
+        ref: string | undefined,
+        options: LabelCliOptions,
+        command: Command,
+      ) => {
+        const { labelCommand } = await import("./commands/label.js");
+        finish(await labelCommand(context(command), env, ref, options));
+      },
+    );
+
   const hook = program.command("hook").description("manage the git pre-commit hook");
   hook
     .command("install")
@@ -118,4 +160,18 @@ export interface ValidateCliOptions {
   ref?: string;
   format: "text" | "json" | "github";
   strict?: boolean;
+}
+
+/** Options of `prompts tag`. */
+export interface TagCliOptions {
+  message?: string;
+  force?: boolean;
+  list?: boolean;
+}
+
+/** Options of `prompts label`. */
+export interface LabelCliOptions {
+  history?: boolean;
+  delete?: boolean;
+  force?: boolean;
 }

@@ -5,9 +5,9 @@ import {
   listIndexFiles,
   listTreeFiles,
   readBlobs,
-  resolveCommit,
   workTreePrefix,
 } from "../git/objects.js";
+import { resolvePromptRef } from "../git/labels.js";
 import { decodePromptFile, fileProblem, type PromptFileText } from "./files.js";
 
 /** Where to read prompts from in git: a commit-ish, or the index (what is staged). */
@@ -26,7 +26,7 @@ export async function readGitPrompts(
   let entries: GitFileEntry[];
   let commit: string | undefined;
   if ("ref" in source) {
-    commit = await resolveCommit(root, source.ref);
+    commit = await resolvePromptRef(root, source.ref);
     entries = await listTreeFiles(root, commit, prefix);
   } else {
     entries = await listIndexFiles(root, prefix);

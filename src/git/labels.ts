@@ -1,0 +1,201 @@
+import { PromptsError } from "../errors.js";
+import { resolveCommit, runGit } from "./objects.js";
+
+/**
+ * Labels (environments such as `production`) are refs under `refs/prompts/labels/`. Each points
+ * at a "label commit" whose tree is the tree of the commit it deploys and whose parent is the
+ * label's previous commit, so:
+ * - the history of moves is a plain first-parent chain (`git log refs/prompts/labels/production`),
+ *   with who moved it, when, and from where to where (in the message's trailers);
+ * - a label carries the prompts it deploys: reading it needs nothing else, and `git gc` cannot
+ *   drop what production serves even if the deployed commit is deleted elsewhere;
+ * - labels travel like any ref: `git push origin 'refs/prompts/*:refs/prompts/*'` and
+ *   `git fetch origin '+refs/prompts/*:refs/prompts/*'`.
+ * A ref outside refs/heads and refs/tags keeps labels out of branch and tag listings, and moving
+ * one is an ordinary compare-and-swap `git update-ref`.
+ */
+export const LABEL_NAMESPACE = "refs/prompts/labels/";
+
+const LABEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const TRAILER_LABEL = "Prompts-Label";
+const TRAILER_TARGET = "Prompts-Target";
+const TRAILER_REF = "Prompts-Ref";
+
+/** One position of a label: where it pointed from a given moment. */
+export interface LabelMove {
+  label: string;
+  /** The commit deployed. */
+  target: string;
+  /** The ref the user named when moving it (`v2`, `main`, a sha). */
+  ref: string;
+  /** The label commit recording the move. */
+  commit: string;
+  author: string;
+  /** ISO 8601. */
+  date: string;
+}
+
+/** Fails unless `name` can be a label. */
+export function checkLabelName(name: string): void {
+  if (!LABEL_NAME.test(name) || name.endsWith(".lock") || name.includes("..")) {
+    throw new PromptsError(
+      "E_USAGE",
+      `"${name}" cannot be a label: use letters, digits, . _ - (e.g. production, staging)`,
+    );
+  }
+}
+
+const FIELDS = [
+  "%H",
+  "%an",
+  "%aI",
+  `%(trailers:key=${TRAILER_LABEL},valueonly)`,
+  `%(trailers:key=${TRAILER_TARGET},valueonly)`,
+  `%(trailers:key=${TRAILER_REF},valueonly)`,
+];
+
+function parseMoves(output: string): LabelMove[] {
+  return output
+    .split("\x1e")
+    .map((record) => record.trim())
+    .filter((record) => record !== "")
+    .map((record) => {
+      const [commit = "", author = "", date = "", label = "", target = "", ref = ""] = record
+        .split("\x00")
+        .map((field) => field.trim());
+      return { label, target, ref, commit, author, date };
+    });
+}
+
+/** Every label's current position, sorted by name: one for-each-ref and one log for all. */
+export async function listLabels(root: string): Promise<LabelMove[]> {
+  const commits = (
+    await runGit(root, [
+      "for-each-ref",
+      "--sort=refname",
+      "--format=%(objectname)",
+      LABEL_NAMESPACE,
+    ])
+  )
+    .split("\n")
+    .filter((line) => line !== "");
+  if (commits.length === 0) return [];
+  // for-each-ref cannot pick one trailer; log can.
+  const output = await runGit(root, [
+    "log",
+    "--no-walk=unsorted",
+    `--format=${FIELDS.join("%x00")}%x1e`,
+    ...commits,
+  ]);
+  return parseMoves(output).sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}
+
+/** The moves of one label, newest first. */
+export async function labelHistory(root: string, label: string): Promise<LabelMove[]> {
+  checkLabelName(label);
+  const current = await labelCommit(root, label);
+  if (current === undefined) throw unknownLabel(label);
+  const output = await runGit(root, [
+    "log",
+    "--first-parent",
+    `--format=${FIELDS.join("%x00")}%x1e`,
+    current,
+  ]);
+  return parseMoves(output).filter((move) => move.label === label);
+}
+
+/** The label commit a label points at, if the label exists. */
+async function labelCommit(root: string, label: string): Promise<string | undefined> {
+  try {
+    const sha = (
+      await runGit(root, [
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        `${LABEL_NAMESPACE}${label}^{commit}`,
+      ])
+    ).trim();
+    return /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function unknownLabel(label: string): PromptsError {
+  return new PromptsError("E_GIT", `no label "${label}" (run: prompts label)`);
+}
+
+/**
+ * Points `label` at `ref` and records the move; returns the move and the one it replaced.
+ * Concurrent moves cannot lose one another: the ref is swapped only if it still holds the
+ * commit this move was built on.
+ */
+export async function moveLabel(
+  root: string,
+  label: string,
+  ref: string,
+): Promise<{ move: LabelMove; previous?: LabelMove }> {
+  checkLabelName(label);
+  const target = await resolveCommit(root, ref);
+  const previousCommit = await labelCommit(root, label);
+  const previous = previousCommit === undefined ? undefined : (await labelHistory(root, label))[0];
+  const message = [
+    `label ${label}: ${ref} (${target.slice(0, 12)})`,
+    "",
+    `${TRAILER_LABEL}: ${label}`,
+    `${TRAILER_TARGET}: ${target}`,
+    `${TRAILER_REF}: ${ref}`,
+    "",
+  ].join("\n");
+  const args = ["commit-tree", `${target}^{tree}`, "-m", message];
+  if (previousCommit !== undefined) args.push("-p", previousCommit);
+  const commit = (await runGit(root, args)).trim();
+  const zero = "0".repeat(target.length);
+  await runGit(root, [
+    "update-ref",
+    "-m",
+    `prompts label ${label} ${ref}`,
+    `${LABEL_NAMESPACE}${label}`,
+    commit,
+    previousCommit ?? zero,
+  ]);
+  const [move] = await labelHistory(root, label);
+  if (!move) throw unknownLabel(label);
+  return previous === undefined ? { move } : { move, previous };
+}
+
+/** Removes a label (its history goes with it). */
+export async function deleteLabel(root: string, label: string): Promise<void> {
+  checkLabelName(label);
+  const current = await labelCommit(root, label);
+  if (current === undefined) throw unknownLabel(label);
+  await runGit(root, ["update-ref", "-d", `${LABEL_NAMESPACE}${label}`, current]);
+}
+
+/**
+ * The commit to read prompts from for a `--ref`: a label's deployed commit when a label has the
+ * name (labels shadow branches and tags of the same name), otherwise what git resolves.
+ * A label whose deployed commit is gone locally reads from its own commit, which has the same tree.
+ */
+export async function resolvePromptRef(root: string, ref: string): Promise<string> {
+  if (LABEL_NAME.test(ref)) {
+    const commit = await labelCommit(root, ref);
+    if (commit !== undefined) {
+      const [move] = parseMoves(
+        await runGit(root, ["log", "-1", `--format=${FIELDS.join("%x00")}%x1e`, commit]),
+      );
+      const target = move?.target;
+      if (target && (await commitExists(root, target))) return target;
+      return commit;
+    }
+  }
+  return resolveCommit(root, ref);
+}
+
+async function commitExists(root: string, sha: string): Promise<boolean> {
+  try {
+    return (await runGit(root, ["cat-file", "-t", sha])).trim() === "commit";
+  } catch {
+    return false;
+  }
+}
