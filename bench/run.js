@@ -1,7 +1,7 @@
 // `npm run bench`: the speed goals of gitprompts, measured as ratios against their floors
 // (these machines are noisy, so absolute times say less than ratios taken in one run).
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,10 +14,11 @@ const BIN = join(ROOT, "bin", "prompts.js");
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (ms) => (ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`);
 
-function timeSpawn(args, cwd = ROOT) {
+function timeSpawn(args, cwd = ROOT, env = process.env, command = process.execPath) {
   const start = performance.now();
-  const result = spawnSync(process.execPath, args, {
+  const result = spawnSync(command, args, {
     cwd,
+    env,
     stdio: ["ignore", "ignore", "pipe"],
     encoding: "utf8",
   });
@@ -115,6 +116,87 @@ function validateTrees() {
   }
 }
 
-await renderThroughput();
-coldStart();
-validateTrees();
+/**
+ * A repository of 10,000 prompts tagged v1, then v2 with 10% of them changed: reading a ref and
+ * diffing two refs against git's own diff, and how many git processes each starts (a PATH shim
+ * counts them), to show the time goes to parsing, not to spawning.
+ */
+function historyBench() {
+  const base = mkdtempSync(join(tmpdir(), "gitprompts-bench-git-"));
+  try {
+    const repo = join(base, "repo");
+    generatePromptTree(repo, 10_000);
+    const git = (...args) => execFileSync("git", args, { cwd: repo, stdio: "ignore" });
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: "bench",
+      GIT_AUTHOR_EMAIL: "bench@example.test",
+      GIT_COMMITTER_NAME: "bench",
+      GIT_COMMITTER_EMAIL: "bench@example.test",
+    };
+    execFileSync("git", ["init", "-q", "-b", "main"], { cwd: repo });
+    execFileSync("git", ["add", "-A"], { cwd: repo, env });
+    execFileSync("git", ["commit", "-qm", "v1"], { cwd: repo, env });
+    git("tag", "v1");
+    for (let i = 0; i < 10_000; i += 10) {
+      const file = join(repo, "prompts", `team${i % 50}`, `area${i % 7}`, `prompt_${i}.yaml`);
+      writeFileSync(
+        file,
+        readFileSync(file, "utf8").replace(
+          "Answer in a {{tone}} tone",
+          "Answer briefly, in a {{tone}} tone",
+        ),
+      );
+    }
+    execFileSync("git", ["commit", "-qam", "v2"], { cwd: repo, env });
+    git("tag", "v2");
+
+    const shimDir = join(base, "shim");
+    const log = join(base, "git-calls.log");
+    const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    execFileSync("mkdir", ["-p", shimDir]);
+    writeFileSync(
+      join(shimDir, "git"),
+      `#!/bin/sh\necho "$1" >> '${log}'\nexec '${realGit}' "$@"\n`,
+    );
+    chmodSync(join(shimDir, "git"), 0o755);
+    const shimEnv = { ...process.env, PATH: `${shimDir}:${process.env.PATH}` };
+    const countCalls = (args) => {
+      rmSync(log, { force: true });
+      timeSpawn(args, repo, shimEnv);
+      return readFileSync(log, "utf8").trim().split("\n").length;
+    };
+
+    const cases = [
+      ["prompts list --ref v1", [BIN, "list", "--ref", "v1"]],
+      ["prompts diff v1 v2 --stat", [BIN, "diff", "v1", "v2", "--stat"]],
+    ];
+    const gitStat = () => timeSpawn(["diff", "--stat", "v1", "v2"], repo, process.env, "git");
+    console.log("git history on 10,000 prompts, v1 → v2 with 1,000 changed (median of 3)");
+    const floor = median([gitStat(), gitStat(), gitStat()]);
+    console.log(`  git diff --stat v1 v2            ${fmt(floor)}`);
+    for (const [label, args] of cases) {
+      rmSync(join(repo, ".prompts"), { recursive: true, force: true });
+      const cold = timeSpawn(args, repo);
+      const warm = median([0, 1, 2].map(() => timeSpawn(args, repo)));
+      const calls = countCalls(args);
+      console.log(
+        `  ${label.padEnd(32)} ${fmt(warm)} (${(warm / floor).toFixed(1)}x git), first run ${fmt(cold)}, ${calls} git processes (goal: under 2 s, within 3x)`,
+      );
+    }
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+// `npm run bench -- history` runs one section; no argument runs them all.
+const sections = {
+  render: renderThroughput,
+  start: coldStart,
+  validate: validateTrees,
+  history: historyBench,
+};
+const chosen = process.argv.slice(2);
+for (const [name, run] of Object.entries(sections)) {
+  if (chosen.length === 0 || chosen.includes(name)) await run();
+}

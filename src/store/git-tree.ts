@@ -5,6 +5,7 @@ import {
   listIndexFiles,
   listTreeFiles,
   readBlobs,
+  runGit,
   workTreePrefix,
 } from "../git/objects.js";
 import { resolvePromptRef } from "../git/labels.js";
@@ -12,6 +13,25 @@ import { decodePromptFile, fileProblem, type PromptFileText } from "./files.js";
 
 /** Where to read prompts from in git: a commit-ish, or the index (what is staged). */
 export type GitSource = { ref: string } | { staged: true };
+
+/**
+ * The commit a ref names and the git tree of the prompt directory in it (undefined when the
+ * commit has no such directory). A tree id names its whole content, so what is computed from
+ * it can be cached for good.
+ */
+export async function locateRefTree(
+  root: string,
+  dir: string,
+  ref: string,
+): Promise<{ commit: string; tree: string | undefined; top: string }> {
+  await assertGitRepository(root, "--ref");
+  const [top, commit] = await Promise.all([workTreePrefix(root), resolvePromptRef(root, ref)]);
+  const path = `${top}${dir.replace(/\/+$/, "")}`;
+  const tree = (
+    await runGit(root, ["rev-parse", "--verify", "--quiet", `${commit}:${path}`]).catch(() => "")
+  ).trim();
+  return { commit, tree: /^[0-9a-f]{40,64}$/.test(tree) ? tree : undefined, top };
+}
 
 /** The prompt files under `dir` at a ref or in the index, read with one git process for all. */
 export async function readGitPrompts(

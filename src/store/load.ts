@@ -9,7 +9,14 @@ import { PromptsError } from "../errors.js";
 import { findRoot, readConfig } from "./config.js";
 import type { PromptFileText } from "./files.js";
 import type { GitSource } from "./git-tree.js";
-import { cacheKey, ParsePack, pruneEntries, readCachedParse } from "./parse-cache.js";
+import {
+  cacheKey,
+  ParsePack,
+  pruneEntries,
+  readCachedParse,
+  readTreeResult,
+  writeTreeResult,
+} from "./parse-cache.js";
 import { parsePromptTexts } from "./parse-pool.js";
 import { findWorktreePrompt, listWorktreePrompts, readWorktreePrompt } from "./worktree.js";
 
@@ -54,16 +61,10 @@ interface LoadContext {
 /** Loads and validates every prompt of the prompt directory (or of a git ref, or of the index). */
 export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult> {
   const context = await resolveContext(options);
+  if (context.git && "ref" in context.git) return loadAtRef(context, context.git.ref);
   let files: PromptFileText[];
-  let commit: string | undefined;
   if (context.git) {
-    ({ files, commit } = await readGitTree(context, context.git));
-    if (files.length === 0 && "ref" in context.git) {
-      throw new PromptsError(
-        "E_INVALID_INPUT",
-        `no prompt files under ${context.dir}/ at ref "${context.git.ref}"`,
-      );
-    }
+    ({ files } = await readGitTree(context, context.git));
   } else {
     await assertDirectory(context);
     const entries = await listWorktreePrompts(context.root, context.dir);
@@ -71,10 +72,51 @@ export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult
   }
   const sources = await parseTree(context, files);
   const { prompts, issues } = validatePrompts(sources);
-  return withCommit(
-    { root: context.root, dir: context.dir, prompts, issues, fileCount: files.length },
+  return { root: context.root, dir: context.dir, prompts, issues, fileCount: files.length };
+}
+
+/** What is cached of a load at a git tree. */
+interface TreeResult {
+  prompts: Prompt[];
+  issues: Issue[];
+  fileCount: number;
+}
+
+/** Loads at a ref; the result for its tree is cached, since a tree's content never changes. */
+async function loadAtRef(context: LoadContext, ref: string): Promise<LoadResult> {
+  const { locateRefTree } = await import("./git-tree.js");
+  const { commit, tree, top } = await locateRefTree(context.root, context.dir, ref);
+  if (tree === undefined) {
+    throw new PromptsError("E_INVALID_INPUT", `no ${context.dir}/ directory at ref "${ref}"`);
+  }
+  const key = `${tree}\0${top}\0${context.dir}`;
+  const cached = context.cache
+    ? (readTreeResult(context.root, key) as TreeResult | undefined)
+    : undefined;
+  let result: TreeResult;
+  if (cached) {
+    result = cached;
+  } else {
+    const { files } = await readGitTree(context, { ref: commit });
+    if (files.length === 0) {
+      throw new PromptsError(
+        "E_INVALID_INPUT",
+        `no prompt files under ${context.dir}/ at ref "${ref}"`,
+      );
+    }
+    const { prompts, issues } = validatePrompts(await parseTree(context, files));
+    result = { prompts: [...prompts.values()], issues, fileCount: files.length };
+    if (context.cache) writeTreeResult(context.root, key, result);
+  }
+  const prompts = new Map(result.prompts.map((prompt) => [prompt.name, prompt]));
+  return {
+    root: context.root,
+    dir: context.dir,
+    prompts,
+    issues: result.issues,
+    fileCount: result.fileCount,
     commit,
-  );
+  };
 }
 
 /**

@@ -203,6 +203,40 @@ export class ParsePack {
   }
 }
 
+/** How many trees' results are kept (a few tags, labels and branches in use). */
+const MAX_TREE_RESULTS = 16;
+
+/** The result computed for a git tree, if cached (a tree id never changes content). */
+export function readTreeResult(root: string, key: string): unknown {
+  try {
+    return JSON.parse(
+      readFileSync(join(root, CACHE_DIR, "trees", `${cacheKey("tree", key)}.json`), "utf8"),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stores the result for a tree, keeping only the most recently written few. */
+export function writeTreeResult(root: string, key: string, value: unknown): void {
+  const dir = join(root, CACHE_DIR, "trees");
+  const path = join(dir, `${cacheKey("tree", key)}.json`);
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    makeCacheDir(root, dir);
+    writeFileSync(temp, JSON.stringify(value));
+    renameSync(temp, path);
+    const entries = readdirSync(dir)
+      .filter((entry) => entry.endsWith(".json"))
+      .map((entry) => ({ entry, time: statSync(join(dir, entry)).mtimeMs }))
+      .sort((a, b) => b.time - a.time);
+    for (const { entry } of entries.slice(MAX_TREE_RESULTS))
+      rmSync(join(dir, entry), { force: true });
+  } catch {
+    rmSync(temp, { force: true });
+  }
+}
+
 /** Keeps the per-file entries (written by single-prompt loads) bounded: past a limit they all go. */
 export function pruneEntries(root: string, kind: string, limit = 5_000): void {
   const dir = join(root, CACHE_DIR, kind);
