@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { type GitChange, runGit } from "./objects.js";
+import { type GitChange, parseNameStatus, runGit } from "./objects.js";
 
 /** A commit and what it changed under a directory. */
 export interface CommitChanges {
@@ -10,15 +10,6 @@ export interface CommitChanges {
   subject: string;
   changes: GitChange[];
 }
-
-const STATUS: Record<string, GitChange["status"]> = {
-  A: "added",
-  D: "deleted",
-  M: "modified",
-  R: "renamed",
-  C: "copied",
-  T: "type-changed",
-};
 
 /**
  * Every commit reachable from `ref` that changed something under `dir` (a path from the top of
@@ -48,19 +39,7 @@ export async function commitsTouching(
 function parseCommit(record: string): CommitChanges {
   const fields = record.split("\0");
   const [sha = "", author = "", date = "", subject = ""] = fields;
-  const changes: GitChange[] = [];
-  for (let i = 4; i < fields.length;) {
-    const code = (fields[i++] ?? "").replace(/^\n/, "");
-    const status = STATUS[code.charAt(0)];
-    if (!status) continue;
-    if (status === "renamed" || status === "copied") {
-      const from = fields[i++] ?? "";
-      changes.push({ status, from, path: fields[i++] ?? "" });
-    } else {
-      changes.push({ status, path: fields[i++] ?? "" });
-    }
-  }
-  return { sha, author, date, subject, changes };
+  return { sha, author, date, subject, changes: parseNameStatus(fields, 4) };
 }
 
 /**

@@ -242,18 +242,22 @@ export async function diffNameStatus(
   const args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv", from];
   if (to !== undefined) args.push(to);
   args.push("--", `:(top)${dir}`);
-  const fields = splitNul(await runGit(root, args));
+  return parseNameStatus(splitNul(await runGit(root, args)), 0);
+}
+
+/**
+ * Reads `--name-status -z` records (`M\0path`, `R100\0old\0new`) from `fields[start]` to the end.
+ * A status may carry the newline that ends a `git log` format line before it.
+ */
+export function parseNameStatus(fields: readonly string[], start: number): GitChange[] {
   const changes: GitChange[] = [];
-  for (let i = 0; i < fields.length;) {
-    const code = fields[i++] ?? "";
-    const status = CHANGE_STATUS[code.charAt(0)];
+  for (let i = start; i < fields.length;) {
+    const status = CHANGE_STATUS[(fields[i++] ?? "").replace(/^\n/, "").charAt(0)];
     if (status === "renamed" || status === "copied") {
-      const before = fields[i++] ?? "";
-      changes.push({ status, from: before, path: fields[i++] ?? "" });
+      const from = fields[i++] ?? "";
+      changes.push({ status, from, path: fields[i++] ?? "" });
     } else if (status) {
       changes.push({ status, path: fields[i++] ?? "" });
-    } else {
-      i++;
     }
   }
   return changes;

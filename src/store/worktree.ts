@@ -44,15 +44,7 @@ export async function listWorktreePrompts(root: string, dir: string): Promise<Wo
         const name = toPosix(relative(base, path)).replace(/\.ya?ml$/, "");
         if (entry.isDirectory()) {
           if (isPromptFileName(entry.name)) {
-            found.push({
-              name,
-              file,
-              path,
-              ...fileProblem(
-                "directory",
-                `"${file}" is a directory, though named like a prompt file; rename it`,
-              ),
-            });
+            found.push(directoryEntry(name, file, path));
             return;
           }
           await walk(path);
@@ -70,6 +62,19 @@ export async function listWorktreePrompts(root: string, dir: string): Promise<Wo
   await walk(base);
   found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return found;
+}
+
+/** A folder named like a prompt file: reported, never entered (its name would be ambiguous). */
+function directoryEntry(name: string, file: string, path: string): WorktreeEntry {
+  return {
+    name,
+    file,
+    path,
+    ...fileProblem(
+      "directory",
+      `"${file}" is a directory, though named like a prompt file; rename it`,
+    ),
+  };
 }
 
 async function followLink(
@@ -167,15 +172,7 @@ export async function findWorktreePrompt(
     try {
       const info = await stat(path);
       if (info.isDirectory()) {
-        found.push({
-          name,
-          file,
-          path,
-          ...fileProblem(
-            "directory",
-            `"${file}" is a directory, though named like a prompt file; rename it`,
-          ),
-        });
+        found.push(directoryEntry(name, file, path));
       } else {
         found.push(await followLink(rootReal, path, { name, file, path }));
       }
