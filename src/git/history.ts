@@ -23,6 +23,10 @@ export async function commitsTouching(
   const output = await runGit(root, [
     "log",
     "-M",
+    // The mainline's view: a merge counts with what it brought, so the version a clean merge
+    // makes is in the log, and side branches do not interleave with it.
+    "--first-parent",
+    "--diff-merges=first-parent",
     "--name-status",
     "-z",
     "--format=%x1e%H%x00%an%x00%aI%x00%s",

@@ -136,7 +136,8 @@ export async function moveLabel(
   ref: string,
 ): Promise<{ move: LabelMove; previous?: LabelMove }> {
   checkLabelName(label);
-  const target = await resolveCommit(root, ref);
+  // Promoting one environment to another (`label production staging`) is a move like any other.
+  const target = await resolvePromptRef(root, ref);
   const previousCommit = await labelCommit(root, label);
   const previous = previousCommit === undefined ? undefined : (await labelHistory(root, label))[0];
   const message = [

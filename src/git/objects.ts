@@ -59,9 +59,17 @@ export async function assertGitRepository(root: string, why: string): Promise<vo
 
 /** The commit a ref names, or a one-line error naming the ref. */
 export async function resolveCommit(root: string, ref: string): Promise<string> {
-  const unknown = () =>
-    new PromptsError("E_GIT", `unknown git ref "${ref}" (run: git tag --list, git branch --all)`);
-  if (ref.startsWith("-") || ref.trim() === "") throw unknown();
+  const unknown = async () => {
+    // In a shallow clone the commit may exist upstream but not here: say how to get it.
+    const shallow =
+      (await runGit(root, ["rev-parse", "--is-shallow-repository"]).catch(() => "")).trim() ===
+      "true";
+    const next = shallow
+      ? "this is a shallow clone; run: git fetch --unshallow"
+      : "run: git tag --list, git branch --all";
+    return new PromptsError("E_GIT", `unknown git ref "${ref}" (${next})`);
+  };
+  if (ref.startsWith("-") || ref.trim() === "") throw await unknown();
   let sha = "";
   try {
     // --quiet makes git say nothing on stderr, so an unknown ref shows as empty output.
@@ -75,9 +83,9 @@ export async function resolveCommit(root: string, ref: string): Promise<string> 
       ])
     ).trim();
   } catch {
-    throw unknown();
+    throw await unknown();
   }
-  if (!/^[0-9a-f]{40,64}$/.test(sha)) throw unknown();
+  if (!/^[0-9a-f]{40,64}$/.test(sha)) throw await unknown();
   return sha;
 }
 

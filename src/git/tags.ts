@@ -61,6 +61,8 @@ export async function listTags(root: string): Promise<TagInfo[]> {
   ].join("%00");
   const output = await runGit(root, [
     "for-each-ref",
+    // The last key sorts first: by date, and tags of one second by version (v9 before v10).
+    "--sort=version:refname",
     "--sort=creatordate",
     `--format=${format}%1e`,
     "refs/tags",

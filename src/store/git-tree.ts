@@ -11,13 +11,10 @@ import {
 import { resolvePromptRef } from "../git/labels.js";
 import { decodePromptFile, fileProblem, type PromptFileText } from "./files.js";
 
-/** Where to read prompts from in git: a commit-ish, or the index (what is staged). */
-export type GitSource = { ref: string } | { staged: true };
-
 /**
  * The commit a ref names and the git tree of the prompt directory in it (undefined when the
  * commit has no such directory). A tree id names its whole content, so what is computed from
- * it can be cached for good.
+ * it can be cached for good. `top` is where the root sits in its work tree (`packages/app/`).
  */
 export async function locateRefTree(
   root: string,
@@ -26,31 +23,47 @@ export async function locateRefTree(
 ): Promise<{ commit: string; tree: string | undefined; top: string }> {
   await assertGitRepository(root, "--ref");
   const [top, commit] = await Promise.all([workTreePrefix(root), resolvePromptRef(root, ref)]);
-  const path = `${top}${dir.replace(/\/+$/, "")}`;
   const tree = (
-    await runGit(root, ["rev-parse", "--verify", "--quiet", `${commit}:${path}`]).catch(() => "")
+    await runGit(root, [
+      "rev-parse",
+      "--verify",
+      "--quiet",
+      `${commit}:${top}${trimDir(dir)}`,
+    ]).catch(() => "")
   ).trim();
   return { commit, tree: /^[0-9a-f]{40,64}$/.test(tree) ? tree : undefined, top };
 }
 
-/** The prompt files under `dir` at a ref or in the index, read with one git process for all. */
-export async function readGitPrompts(
+/** The prompt files under `dir` in a commit located by {@link locateRefTree}: one ls-tree, one cat-file. */
+export async function readTreePrompts(
   root: string,
+  top: string,
   dir: string,
-  source: GitSource,
-): Promise<{ files: PromptFileText[]; commit?: string }> {
-  await assertGitRepository(root, "ref" in source ? "--ref" : "--staged");
+  commit: string,
+): Promise<PromptFileText[]> {
+  const prefix = `${top}${trimDir(dir)}/`;
+  return toPromptFiles(root, top, prefix, await listTreeFiles(root, commit, prefix));
+}
+
+/** The prompt files under `dir` staged in the git index (what the next commit holds). */
+export async function readIndexPrompts(root: string, dir: string): Promise<PromptFileText[]> {
+  await assertGitRepository(root, "--staged");
   // git lists paths from the top of the work tree; the project may sit below it (a monorepo).
   const top = await workTreePrefix(root);
-  const prefix = `${top}${dir.replace(/\/+$/, "")}/`;
-  let entries: GitFileEntry[];
-  let commit: string | undefined;
-  if ("ref" in source) {
-    commit = await resolvePromptRef(root, source.ref);
-    entries = await listTreeFiles(root, commit, prefix);
-  } else {
-    entries = await listIndexFiles(root, prefix);
-  }
+  const prefix = `${top}${trimDir(dir)}/`;
+  return toPromptFiles(root, top, prefix, await listIndexFiles(root, prefix));
+}
+
+function trimDir(dir: string): string {
+  return dir.replace(/\/+$/, "");
+}
+
+async function toPromptFiles(
+  root: string,
+  top: string,
+  prefix: string,
+  entries: readonly GitFileEntry[],
+): Promise<PromptFileText[]> {
   // As in the working tree, hidden files and folders are not prompts.
   const prompts = entries.filter(
     (entry) =>
@@ -66,16 +79,17 @@ export async function readGitPrompts(
     root,
     regular.map((entry) => entry.oid),
   );
-  const files = prompts.map((entry): PromptFileText => {
+  return prompts.map((entry): PromptFileText => {
     const name = entry.path.slice(prefix.length).replace(/\.ya?ml$/, "");
     const base = { name, file: entry.path.slice(top.length) };
     const folder = entry.path.slice(prefix.length).split("/").slice(0, -1).find(isPromptFileName);
     if (folder !== undefined) {
+      const path = `${prefix.slice(top.length)}${folder}`;
       return {
         ...base,
         ...fileProblem(
           "directory",
-          `"${prefix.slice(top.length)}${folder}" is a directory, though named like a prompt file; rename it`,
+          `"${path}" is a directory, though named like a prompt file; rename it`,
         ),
       };
     }
@@ -90,11 +104,7 @@ export async function readGitPrompts(
     }
     const bytes = blobs.get(entry.oid);
     if (!bytes)
-      return {
-        ...base,
-        ...fileProblem("unreadable", `"${base.file}" could not be read from git`),
-      };
+      return { ...base, ...fileProblem("unreadable", `"${base.file}" could not be read from git`) };
     return { ...base, ...decodePromptFile(bytes) };
   });
-  return commit === undefined ? { files } : { files, commit };
 }

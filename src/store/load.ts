@@ -8,7 +8,6 @@ import { type PromptSource, validatePrompts } from "../core/validate.js";
 import { PromptsError } from "../errors.js";
 import { findRoot, readConfig } from "./config.js";
 import type { PromptFileText } from "./files.js";
-import type { GitSource } from "./git-tree.js";
 import {
   cacheKey,
   ParsePack,
@@ -51,6 +50,9 @@ export interface LoadResult {
   commit?: string;
 }
 
+/** Where to read prompts from in git: a commit-ish, or the index (what is staged). */
+type GitSource = { ref: string } | { staged: true };
+
 interface LoadContext {
   root: string;
   dir: string;
@@ -64,7 +66,7 @@ export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult
   if (context.git && "ref" in context.git) return loadAtRef(context, context.git.ref);
   let files: PromptFileText[];
   if (context.git) {
-    ({ files } = await readGitTree(context, context.git));
+    ({ files } = await readGitFiles(context, context.git));
   } else {
     await assertDirectory(context);
     const entries = await listWorktreePrompts(context.root, context.dir);
@@ -84,11 +86,9 @@ interface TreeResult {
 
 /** Loads at a ref; the result for its tree is cached, since a tree's content never changes. */
 async function loadAtRef(context: LoadContext, ref: string): Promise<LoadResult> {
-  const { locateRefTree } = await import("./git-tree.js");
+  const { locateRefTree, readTreePrompts } = await import("./git-tree.js");
   const { commit, tree, top } = await locateRefTree(context.root, context.dir, ref);
-  if (tree === undefined) {
-    throw new PromptsError("E_INVALID_INPUT", `no ${context.dir}/ directory at ref "${ref}"`);
-  }
+  if (tree === undefined) throw noDirectoryAt(context, ref);
   const key = `${tree}\0${top}\0${context.dir}`;
   const cached = context.cache
     ? (readTreeResult(context.root, key) as TreeResult | undefined)
@@ -97,13 +97,8 @@ async function loadAtRef(context: LoadContext, ref: string): Promise<LoadResult>
   if (cached) {
     result = cached;
   } else {
-    const { files } = await readGitTree(context, { ref: commit });
-    if (files.length === 0) {
-      throw new PromptsError(
-        "E_INVALID_INPUT",
-        `no prompt files under ${context.dir}/ at ref "${ref}"`,
-      );
-    }
+    const files = await readTreePrompts(context.root, top, context.dir, commit);
+    if (files.length === 0) throw noDirectoryAt(context, ref);
     const { prompts, issues } = validatePrompts(await parseTree(context, files));
     result = { prompts: [...prompts.values()], issues, fileCount: files.length };
     if (context.cache) writeTreeResult(context.root, key, result);
@@ -132,7 +127,7 @@ export async function loadPromptsByName(
   let allNames: () => Promise<string[]>;
   let commit: string | undefined;
   if (context.git) {
-    const read = await readGitTree(context, context.git);
+    const read = await readGitFiles(context, context.git);
     commit = read.commit;
     const byName = new Map<string, PromptFileText[]>();
     for (const file of read.files) byName.set(file.name, [...(byName.get(file.name) ?? []), file]);
@@ -173,9 +168,23 @@ export async function loadPromptsByName(
 }
 
 /** Git is loaded only when a command reads from it: working-tree commands never pay for it. */
-async function readGitTree(context: LoadContext, source: GitSource) {
-  const { readGitPrompts } = await import("./git-tree.js");
-  return readGitPrompts(context.root, context.dir, source);
+async function readGitFiles(
+  context: LoadContext,
+  source: GitSource,
+): Promise<{ files: PromptFileText[]; commit?: string }> {
+  const gitTree = await import("./git-tree.js");
+  if ("staged" in source)
+    return { files: await gitTree.readIndexPrompts(context.root, context.dir) };
+  const { commit, tree, top } = await gitTree.locateRefTree(context.root, context.dir, source.ref);
+  if (tree === undefined) throw noDirectoryAt(context, source.ref);
+  return { files: await gitTree.readTreePrompts(context.root, top, context.dir, commit), commit };
+}
+
+function noDirectoryAt(context: LoadContext, ref: string): PromptsError {
+  return new PromptsError(
+    "E_INVALID_INPUT",
+    `no prompt files under ${context.dir}/ at ref "${ref}"`,
+  );
 }
 
 function notFound(name: string, context: LoadContext, known: string[]): PromptsError {

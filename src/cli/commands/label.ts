@@ -1,5 +1,6 @@
 import { assertGitRepository } from "../../git/objects.js";
 import {
+  checkLabelName,
   deleteLabel,
   labelHistory,
   listLabels,
@@ -10,7 +11,7 @@ import { findRoot } from "../../store/config.js";
 import { loadPrompts } from "../../store/load.js";
 import { PromptsError } from "../../errors.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
-import { colorsFor, formatTable, reportIssues, writeJson } from "../output.js";
+import { colorsFor, formatTable, plural, reportIssues, writeJson } from "../output.js";
 import type { LabelCliOptions } from "../program.js";
 
 /**
@@ -26,6 +27,7 @@ export async function labelCommand(
 ): Promise<number> {
   const loadOptions = loadOptionsOf(context);
   const root = loadOptions.root ?? findRoot(loadOptions.cwd);
+  if (label !== undefined) checkLabelName(label);
   await assertGitRepository(root, "prompts label");
   if (options.delete) {
     if (label === undefined || ref !== undefined)
@@ -72,12 +74,17 @@ export async function labelCommand(
   }
   const short = (sha: string) => sha.slice(0, 12);
   const from = previous ? `${previous.ref} (${short(previous.target)})` : "(new)";
+  // Back to a target it had before, other than the one it just left: a rollback.
   const history = previous ? await labelHistory(root, move.label) : [];
-  const rollback = history.slice(1).some((earlier) => earlier.target === move.target)
-    ? " — a rollback to an earlier deploy"
-    : "";
+  const earlier = history.slice(2).some((old) => old.target === move.target);
+  const note =
+    previous?.target === move.target
+      ? " (it pointed there already)"
+      : earlier
+        ? " — a rollback to an earlier deploy"
+        : "";
   context.io.stdout.write(
-    `${move.label}: ${from} → ${move.ref} (${short(move.target)}), ${loaded.prompts.size} prompts${rollback}\n`,
+    `${move.label}: ${from} → ${move.ref} (${short(move.target)}), ${plural(loaded.prompts.size, "prompt")}${note}\n`,
   );
   return 0;
 }

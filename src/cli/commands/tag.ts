@@ -107,7 +107,7 @@ async function listCommand(
   };
   await Promise.all(Array.from({ length: 4 }, worker));
   if (context.global.json) {
-    writeJson(context, { tags: rows });
+    writeJson(context, { tags: [...rows].reverse() });
     return 0;
   }
   if (rows.length === 0) {
