@@ -78,6 +78,30 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
     });
 
   program
+    .command("diff")
+    .description("how prompts differ between two refs, or a ref and the working tree")
+    .argument("[args...]", "[FROM [TO]] [NAME…]: FROM defaults to HEAD, TO to the working tree")
+    .option("--stat", "one line per prompt with counts, then a summary")
+    .option("--exit-code", "exit 1 when the prompts differ, like git diff --exit-code")
+    .option("--breaking", "with --exit-code: exit 1 on breaking changes only")
+    .option(
+      "--vars <file>",
+      "a JSON or YAML file of prompt name → variables: diff the rendered text",
+    )
+    .action(
+      async (
+        args: string[],
+        options: { stat?: boolean; exitCode?: boolean; breaking?: boolean; vars?: string },
+        command: Command,
+      ) => {
+        const { diffCommand } = await import("./commands/diff.js");
+        // Commander drops a literal "--" from the arguments; the command finds it in the raw ones.
+        const raw = (command.parent as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+        finish(await diffCommand(context(command), args, options, raw));
+      },
+    );
+
+  program
     .command("init")
     .description("scaffold prompts/, prompts.config.yaml, an example prompt and .gitignore entries")
     .action(async (_options: unknown, command: Command) => {

@@ -1,10 +1,9 @@
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { isPlainObject } from "../../core/json.js";
 import { promptVariables, type RenderResult, renderPrompt } from "../../core/render.js";
 import { coerceVariable } from "../../core/variables.js";
 import { PromptsError, usageError } from "../../errors.js";
 import { loadPromptsByName } from "../../store/load.js";
+import { readMappingFile } from "../data-file.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { reportIssues, writeJson } from "../output.js";
 import type { RenderCliOptions } from "../program.js";
@@ -19,7 +18,10 @@ export async function renderCommand(
   const fromFile =
     options.vars === undefined
       ? {}
-      : await readVariablesFile(resolve(context.io.cwd, context.global.C ?? ".", options.vars));
+      : await readMappingFile(
+          resolve(context.io.cwd, context.global.C ?? ".", options.vars),
+          "a mapping of variable name → value",
+        );
   const loaded = await loadPromptsByName([name], {
     ...loadOptionsOf(context),
     ...(options.ref === undefined ? {} : { ref: options.ref }),
@@ -57,34 +59,6 @@ function parseAssignment(text: string): [string, string] {
   const equals = text.indexOf("=");
   if (equals <= 0) throw usageError(`--var takes key=value, got "${text}"`);
   return [text.slice(0, equals), text.slice(equals + 1)];
-}
-
-async function readVariablesFile(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new PromptsError("E_INVALID_INPUT", `cannot read the --vars file ${path}: ${reason}`);
-  }
-  let value: unknown;
-  try {
-    if (/\.json$/i.test(path)) value = JSON.parse(text);
-    else value = (await import("yaml")).parse(text, { maxAliasCount: 100 });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new PromptsError(
-      "E_INVALID_INPUT",
-      `${path}: not valid ${/\.json$/i.test(path) ? "JSON" : "YAML"}: ${reason}`,
-    );
-  }
-  if (!isPlainObject(value)) {
-    throw new PromptsError(
-      "E_INVALID_INPUT",
-      `${path}: must hold a mapping of variable name → value`,
-    );
-  }
-  return value;
 }
 
 /** A text prompt as it is; a chat prompt as one `[role]` block per message. */
