@@ -99,18 +99,19 @@ export async function diffCommand(
   const fromCommit = refs[0]?.commit ?? (await resolveCommit(root, "HEAD").catch(() => null));
   const to = refs[1];
   const loadOptions: LoadOptions = { ...base, root };
-  const [fromSide, toSide, prefix] = await Promise.all([
+  // One side after the other: parsing is CPU work that already uses every core, and the second
+  // side then finds the files the two share in the parse cache (most of them, usually).
+  const fromSide =
     fromCommit === null
-      ? Promise.resolve<Side>({ ref: fromRef, commit: null, where: `at ${fromRef}` })
-      : loadSide({ ref: fromRef, commit: fromCommit, where: `at ${fromRef}` }, loadOptions),
-    loadSide(
-      to
-        ? { ref: to.ref, commit: to.commit, where: `at ${to.ref}` }
-        : { ref: null, commit: null, where: "in the working tree" },
-      loadOptions,
-    ),
-    workTreePrefix(root),
-  ]);
+      ? ({ ref: fromRef, commit: null, where: `at ${fromRef}` } satisfies Side)
+      : await loadSide({ ref: fromRef, commit: fromCommit, where: `at ${fromRef}` }, loadOptions);
+  const toSide = await loadSide(
+    to
+      ? { ref: to.ref, commit: to.commit, where: `at ${to.ref}` }
+      : { ref: null, commit: null, where: "in the working tree" },
+    loadOptions,
+  );
+  const prefix = await workTreePrefix(root);
   const dir = fromSide.loaded?.dir ?? toSide.loaded?.dir;
   if (dir === undefined) throw toSide.missing ?? fromSide.missing ?? new Error("nothing loaded");
   const fromPrompts = fromSide.loaded?.prompts ?? new Map<string, Prompt>();
