@@ -322,3 +322,28 @@ describe("renderPrompt", () => {
     expect(result.text).toBe("Hi Bo, keep {{ x }} and <div style={{ color: 1 }}>");
   });
 });
+
+describe("names that are object built-ins", () => {
+  it("refuses a variant named like an Object.prototype member", async () => {
+    const { loadPrompts } = await import("../src/store/load.js");
+    const { renderPrompt } = await import("../src/core/render.js");
+    const { tempDir } = await import("./helpers.js");
+    const root = tempDir({ "prompts/p.yaml": "template: hi\n" });
+    const { prompts } = await loadPrompts({ root, cache: false });
+    for (const variant of ["toString", "hasOwnProperty", "constructor"]) {
+      expect(() => renderPrompt(prompts, "p", {}, { variant })).toThrow(/has no variant/);
+    }
+  });
+
+  it("refuses __proto__ as a variable or variant name", async () => {
+    const { loadPrompts } = await import("../src/store/load.js");
+    const { tempDir } = await import("./helpers.js");
+    const root = tempDir({
+      "prompts/p.yaml":
+        "variables:\n  __proto__: string\ntemplate: x\nvariants:\n  __proto__: { weight: 10 }\n",
+    });
+    const { prompts, issues } = await loadPrompts({ root, cache: false });
+    expect(prompts.has("p")).toBe(false);
+    expect(issues.map((issue) => issue.code)).toEqual(["bad-variable-name", "bad-variant-name"]);
+  });
+});

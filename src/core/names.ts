@@ -1,6 +1,9 @@
 /** What a prompt name must look like (DESIGN §1). */
 export const PROMPT_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/;
-/** What a variable name must look like: usable as a Mustache name and a TypeScript key. */
+/**
+ * What a variable name must look like: usable as a Mustache name and a TypeScript key.
+ * (`__proto__` matches but is refused where names are read: it is no key of a plain object.)
+ */
 export const VARIABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** What a variant name must look like. */
 export const VARIANT_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;

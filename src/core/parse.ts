@@ -339,7 +339,7 @@ class FileParser {
     for (const pair of map.items) {
       const keyNode = pair.key as AnyNode;
       const name = isScalar(keyNode) ? keyNode.value : undefined;
-      if (typeof name !== "string" || !VARIABLE_NAME_PATTERN.test(name)) {
+      if (typeof name !== "string" || !VARIABLE_NAME_PATTERN.test(name) || name === "__proto__") {
         this.add(
           keyNode,
           "variables",
@@ -446,7 +446,7 @@ class FileParser {
     for (const pair of map.items) {
       const keyNode = pair.key as AnyNode;
       const name = isScalar(keyNode) ? keyNode.value : undefined;
-      if (typeof name !== "string" || !VARIANT_NAME_PATTERN.test(name)) {
+      if (typeof name !== "string" || !VARIANT_NAME_PATTERN.test(name) || name === "__proto__") {
         this.add(
           keyNode,
           "variants",

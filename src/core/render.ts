@@ -76,7 +76,11 @@ export function renderPrompt(
     );
   }
   const variantName = options.variant ?? DEFAULT_VARIANT;
-  const variant = variantName === DEFAULT_VARIANT ? undefined : prompt.variants[variantName];
+  // Own keys only: "toString" is not a variant of every prompt.
+  const variant =
+    variantName === DEFAULT_VARIANT || !Object.hasOwn(prompt.variants, variantName)
+      ? undefined
+      : prompt.variants[variantName];
   if (variantName !== DEFAULT_VARIANT && !variant) {
     const known = [DEFAULT_VARIANT, ...Object.keys(prompt.variants)];
     throw new PromptsError(
