@@ -1,7 +1,8 @@
 // `npm run bench`: the speed goals of gitprompts, measured as ratios against their floors
 // (these machines are noisy, so absolute times say less than ratios taken in one run).
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -189,8 +190,199 @@ function historyBench() {
   }
 }
 
+/** Starts `prompts serve --port 0` in `root`; resolves with its URL and process. */
+function startServe(root, extra = []) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...extra], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const url = /at (http:\/\/\S+)/.exec(out)?.[1];
+      if (url) resolve({ url, child });
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+  });
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    child.once("exit", resolve);
+    child.kill("SIGTERM");
+  });
+}
+
+function runLoad(url, seconds, concurrency, etag) {
+  const args = [join(ROOT, "bench", "load.js"), url, String(seconds), String(concurrency)];
+  if (etag) args.push(etag);
+  return JSON.parse(execFileSync(process.execPath, args, { encoding: "utf8" }));
+}
+
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** Reads an SSE stream, calling `onEvent(name, data)` per frame. */
+async function readEvents(url, onEvent, signal) {
+  const response = await fetch(`${url}/v1/events`, { signal });
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let end = buffer.indexOf("\n\n"); end !== -1; end = buffer.indexOf("\n\n")) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(frame)?.[1];
+        const data = /^data: (.*)$/m.exec(frame)?.[1];
+        if (event && data) onEvent(event, JSON.parse(data));
+      }
+    }
+  } catch {
+    // aborted
+  }
+}
+
+/**
+ * prompts serve: GET /v1/bundle against a bare node:http server with the same bytes and
+ * headers (same load generator, same concurrency, in one run); edit-to-event latency with
+ * 1,000 and 10,000 prompts; usage ingest; resident memory with 10,000 prompts.
+ */
+async function serveBench() {
+  const base = mkdtempSync(join(tmpdir(), "gitprompts-bench-serve-"));
+  const children = [];
+  try {
+    const small = join(base, "small");
+    execFileSync("mkdir", ["-p", small]);
+    execFileSync("cp", ["-r", join(ROOT, "prompts"), small]);
+    const ours = await startServe(small);
+    children.push(ours.child);
+    const bundleFile = join(base, "bundle.json");
+    // A connection of its own (no pool): fetch would keep it idle past the server's keep-alive.
+    const { etag, body } = await new Promise((resolve, reject) => {
+      http
+        .get(`${ours.url}/v1/bundle`, { agent: false }, (response) => {
+          const chunks = [];
+          response.on("data", (chunk) => chunks.push(chunk));
+          response.on("end", () =>
+            resolve({ etag: response.headers.etag, body: Buffer.concat(chunks) }),
+          );
+        })
+        .on("error", reject);
+    });
+    writeFileSync(bundleFile, body);
+    const bare = spawn(process.execPath, [join(ROOT, "bench", "bare-server.js"), bundleFile], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    children.push(bare);
+    const bareUrl = await new Promise((resolve) =>
+      bare.stdout.once("data", (chunk) => resolve(String(chunk).trim())),
+    );
+    console.log(
+      "prompts serve: GET /v1/bundle, 3 s each, 32 connections, load from a separate process",
+    );
+    for (const [label, tag] of [
+      ["200", undefined],
+      ["304", etag],
+    ]) {
+      const floor = runLoad(`${bareUrl}/`, 3, 32, tag);
+      const mine = runLoad(`${ours.url}/v1/bundle`, 3, 32, tag);
+      console.log(
+        `  ${label}: bare node:http ${floor.perSecond.toFixed(0)} req/s, prompts serve ${mine.perSecond.toFixed(0)} req/s → ${(mine.perSecond / floor.perSecond).toFixed(2)}x (goal: at least 0.85x)`,
+      );
+    }
+
+    // Usage ingest: batched posts, as the client library sends them.
+    const batch = 200;
+    const concurrency = 8;
+    const deadline = performance.now() + 3000;
+    let acked = 0;
+    let next = 0;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < deadline) {
+          const events = Array.from({ length: batch }, () => ({
+            type: "outcome",
+            id: `bench-${next++}`,
+            usage_id: "u",
+            score: 1,
+          }));
+          const response = await fetch(`${ours.url}/v1/usage`, {
+            method: "POST",
+            body: JSON.stringify(events),
+            headers: { "content-type": "application/json" },
+          });
+          if (response.status === 202) acked += (await response.json()).accepted;
+        }
+      }),
+    );
+    const perSecond = acked / ((performance.now() - start) / 1000);
+    const lines = readFileSync(join(small, ".prompts", "usage", "events.jsonl"), "utf8")
+      .trim()
+      .split("\n").length;
+    console.log(
+      `  usage ingest: ${perSecond.toFixed(0)} events/s acknowledged (batches of ${batch}, ${concurrency} at a time); ${acked} acked, ${lines} in the file (goal: at least 20,000/s, all present)`,
+    );
+    await stop(ours.child);
+    await stop(bare);
+
+    for (const count of [1_000, 10_000]) {
+      const root = join(base, `tree${count}`);
+      generatePromptTree(root, count);
+      const server = await startServe(root);
+      children.push(server.child);
+      const controller = new AbortController();
+      const waiting = new Map();
+      void readEvents(
+        server.url,
+        (event, data) => {
+          if (event !== "bundle") return;
+          for (const name of data.changed) waiting.get(name)?.(performance.now());
+        },
+        controller.signal,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const latencies = [];
+      for (let i = 0; i < 40; i++) {
+        const n = i * 7;
+        const name = `team${n % 50}/area${n % 7}/prompt_${n}`;
+        const file = join(root, "prompts", `${name}.yaml`);
+        const text = readFileSync(file, "utf8").replace(
+          /generated prompt number \d+/i,
+          `edited ${i}`,
+        );
+        const seen = new Promise((resolve) => waiting.set(name, resolve));
+        const wrote = performance.now();
+        writeFileSync(file, text);
+        const at = await Promise.race([
+          seen,
+          new Promise((resolve) => setTimeout(() => resolve(Number.NaN), 5000)),
+        ]);
+        waiting.delete(name);
+        latencies.push(at - wrote);
+      }
+      controller.abort();
+      const sorted = latencies.filter(Number.isFinite).sort((a, b) => a - b);
+      const p = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+      const goal = count === 1_000 ? 100 : 200;
+      console.log(
+        `  edit → SSE event, ${count} prompts: p50 ${fmt(p(0.5))}, p95 ${fmt(p(0.95))} over ${sorted.length} edits (goal: p95 under ${goal} ms); serve RSS ${rssMb(server.child.pid).toFixed(0)} MB${count === 10_000 ? " (goal: under 200 MB)" : ""}`,
+      );
+      await stop(server.child);
+    }
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
 // `npm run bench -- history` runs one section; no argument runs them all.
 const sections = {
+  serve: serveBench,
   render: renderThroughput,
   start: coldStart,
   validate: validateTrees,

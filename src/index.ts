@@ -1,3 +1,5 @@
+export type { Bundle, BundlePrompt, BundleSource } from "./core/bundle.js";
+export { BUNDLE_FORMAT, bundleToPrompts, createBundle, parseBundle } from "./core/bundle.js";
 export type { PromptLookup, RenderOptions, RenderResult } from "./core/render.js";
 export { promptVariables, renderPrompt } from "./core/render.js";
 export type {
@@ -13,6 +15,8 @@ export type {
   VariableType,
   VariantSpec,
 } from "./core/types.js";
+export type { OutcomeEvent, PromptEvent, UsageEvent } from "./core/usage.js";
+export { chooseVariant, unitBucket } from "./core/variants.js";
 export { promptVersion } from "./core/version.js";
 export type { PromptsErrorCode } from "./errors.js";
 export { PromptsError } from "./errors.js";

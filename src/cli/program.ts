@@ -78,6 +78,16 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
     });
 
   program
+    .command("publish")
+    .description("write the bundle of every prompt (default dist/prompts.json), atomically")
+    .option("--ref <ref>", "publish the prompts of a git ref")
+    .option("--out <file>", "where to write (default: bundle: in prompts.config.yaml)")
+    .action(async (options: { ref?: string; out?: string }, command: Command) => {
+      const { publishCommand } = await import("./commands/publish.js");
+      finish(await publishCommand(context(command), options));
+    });
+
+  program
     .command("diff")
     .description("how prompts differ between two refs, or a ref and the working tree")
     .argument("[args...]", "[FROM [TO]] [NAME…]: FROM defaults to HEAD, TO to the working tree")
@@ -151,6 +161,20 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
       },
     );
 
+  program
+    .command("serve")
+    .description("serve prompts over HTTP to running agents: hot reload, rendering, usage ingest")
+    .option("--port <port>", "port (0 picks a free one)", "7411")
+    .option("--host <host>", "interface to bind", "127.0.0.1")
+    .option("--ref <ref>", "serve a git ref (tag, label, branch) and follow it when it moves")
+    .option("--token <token>", "require Authorization: Bearer <token> (or PROMPTS_TOKEN)")
+    .option("--max-body <bytes>", "largest request body accepted", String(4 * 1024 * 1024))
+    .option("--verbose", "log every request")
+    .action(async (options: ServeCliOptions, command: Command) => {
+      const { serveCommand } = await import("./commands/serve.js");
+      finish(await serveCommand(context(command), options));
+    });
+
   const hook = program.command("hook").description("manage the git pre-commit hook");
   hook
     .command("install")
@@ -198,4 +222,14 @@ export interface LabelCliOptions {
   history?: boolean;
   delete?: boolean;
   force?: boolean;
+}
+
+/** Options of `prompts serve`. */
+export interface ServeCliOptions {
+  port?: string;
+  host?: string;
+  ref?: string;
+  token?: string;
+  maxBody?: string;
+  verbose?: boolean;
 }

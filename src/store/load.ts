@@ -64,6 +64,23 @@ interface LoadContext {
 export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult> {
   const context = await resolveContext(options);
   if (context.git && "ref" in context.git) return loadAtRef(context, context.git.ref);
+  const sources = await loadContextSources(context);
+  const { prompts, issues } = validatePrompts(sources);
+  return { root: context.root, dir: context.dir, prompts, issues, fileCount: sources.length };
+}
+
+/**
+ * The prompt files of the working tree (or the index), each parsed on its own, before they are
+ * checked against each other: what a server keeps to re-check only what an edit touches.
+ */
+export async function loadSources(
+  options: Omit<LoadOptions, "ref"> = {},
+): Promise<{ root: string; dir: string; sources: PromptSource[] }> {
+  const context = await resolveContext(options);
+  return { root: context.root, dir: context.dir, sources: await loadContextSources(context) };
+}
+
+async function loadContextSources(context: LoadContext): Promise<PromptSource[]> {
   let files: PromptFileText[];
   if (context.git) {
     ({ files } = await readGitFiles(context, context.git));
@@ -72,9 +89,17 @@ export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult
     const entries = await listWorktreePrompts(context.root, context.dir);
     files = entries.map(readWorktreePrompt);
   }
-  const sources = await parseTree(context, files);
-  const { prompts, issues } = validatePrompts(sources);
-  return { root: context.root, dir: context.dir, prompts, issues, fileCount: files.length };
+  return parseTree(context, files);
+}
+
+/** Reads and parses the files of one prompt name in the working tree (none when it is gone). */
+export async function loadNameSources(
+  root: string,
+  dir: string,
+  name: string,
+): Promise<PromptSource[]> {
+  const files = (await findWorktreePrompt(root, dir, name)).map(readWorktreePrompt);
+  return Promise.all(files.map((file) => parseFile({ root, dir, cache: false }, file)));
 }
 
 /** What is cached of a load at a git tree. */

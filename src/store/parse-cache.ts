@@ -166,6 +166,14 @@ export class ParsePack {
     return pack;
   }
 
+  /**
+   * Forgets the packs read by this process (saving nothing more): a long-running process such
+   * as the server has no use for thousands of cached parses once its tree is loaded.
+   */
+  static releaseAll(): void {
+    openPacks.clear();
+  }
+
   /** The stored result for a key, if any. */
   get(key: string): unknown {
     const entry = this.entries.get(key);

@@ -1,4 +1,5 @@
 import type { Prompt } from "../../core/types.js";
+import { variantWeights } from "../../core/variants.js";
 import { loadPrompts } from "../../store/load.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { colorsFor, formatTable, reportIssues, writeJson } from "../output.js";
@@ -55,10 +56,6 @@ export async function listCommand(
 }
 
 function describePrompt(prompt: Prompt): ListedPrompt {
-  const arms = Object.entries(prompt.variants);
-  const taken = arms.reduce((sum, [, variant]) => sum + variant.weight, 0);
-  const variants: Record<string, number> = { default: Math.max(0, 100 - taken) };
-  for (const [name, variant] of arms) variants[name] = variant.weight;
   return {
     name: prompt.name,
     version: prompt.version,
@@ -66,7 +63,7 @@ function describePrompt(prompt: Prompt): ListedPrompt {
     kind: prompt.messages ? "chat" : "text",
     description: prompt.description ?? null,
     variables: prompt.variables,
-    variants,
+    variants: variantWeights(prompt),
     partials: prompt.partials,
   };
 }

@@ -1,0 +1,182 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { type BundleSource, createBundle } from "../../core/bundle.js";
+import { PromptsError } from "../../errors.js";
+import { assertGitRepository, resolveCommit, workTreePrefix } from "../../git/objects.js";
+import { uncommittedPaths } from "../../git/tags.js";
+import { CONFIG_FILE, findRoot, readConfig } from "../../store/config.js";
+import { loadPrompts } from "../../store/load.js";
+import { type CommandContext, loadOptionsOf } from "../io.js";
+import { plural, reportIssues, writeJson } from "../output.js";
+
+/** Options of `prompts publish`. */
+export interface PublishCliOptions {
+  /** Publish the prompts of this git ref instead of the working tree. */
+  ref?: string;
+  /** Where to write, relative to the working directory (or `-C`). */
+  out?: string;
+}
+
+/** What `prompts publish --json` prints. */
+export interface PublishReport {
+  /** The file written, relative to the working directory when it is below it. */
+  out: string;
+  /** How many prompts the bundle holds. */
+  prompts: number;
+  /** The bundle's hash (its ETag). */
+  hash: string;
+  /** Size of the file in bytes. */
+  bytes: number;
+  source: BundleSource;
+}
+
+/**
+ * `prompts publish [--ref R] [--out F]`: writes the bundle of every prompt (DESIGN §3), atomically,
+ * and only when every prompt is valid.
+ */
+export async function publishCommand(
+  context: CommandContext,
+  options: PublishCliOptions,
+): Promise<number> {
+  const loadOptions = loadOptionsOf(context);
+  const root = loadOptions.root ?? findRoot(loadOptions.cwd);
+  const loaded = await loadPrompts({
+    ...loadOptions,
+    root,
+    ...(options.ref === undefined ? {} : { ref: options.ref }),
+  });
+  const errors = loaded.issues.filter((issue) => issue.severity === "error");
+  const at = options.ref === undefined ? "" : ` at ${options.ref}`;
+  if (errors.length > 0) {
+    await reportIssues(context, errors);
+    throw new PromptsError(
+      "E_INVALID_PROMPT",
+      `refusing to publish: the prompts${at} have ${plural(errors.length, "error")}; nothing was written (run: prompts validate${options.ref === undefined ? "" : ` --ref ${options.ref}`})`,
+    );
+  }
+  if (loaded.prompts.size === 0) {
+    throw new PromptsError(
+      "E_INVALID_INPUT",
+      `refusing to publish an empty bundle: no prompts in ${loaded.dir}/${at}`,
+    );
+  }
+
+  const target =
+    options.out === undefined
+      ? await configuredTarget(root, loadOptions.cache)
+      : resolve(context.io.cwd, context.global.C ?? ".", options.out);
+  const source: BundleSource =
+    options.ref === undefined
+      ? await workingTreeSource(root, loaded.dir)
+      : { commit: loaded.commit ?? null, ref: options.ref, dirty: false };
+  const bundle = createBundle(loaded.prompts, source);
+  const shown = displayPath(context.io.cwd, target);
+  await writeFileAtomic(target, bundle.text, shown);
+
+  const bytes = Buffer.byteLength(bundle.text);
+  if (context.global.json) {
+    const report: PublishReport = {
+      out: shown,
+      prompts: loaded.prompts.size,
+      hash: bundle.hash,
+      bytes,
+      source,
+    };
+    writeJson(context, report);
+  } else {
+    context.io.stdout.write(
+      `published ${shown}: ${plural(loaded.prompts.size, "prompt")}, hash ${bundle.hash.slice(0, 12)}…, ${formatSize(bytes)}\n`,
+    );
+  }
+  return 0;
+}
+
+/** `bundle:` of the config, which must stay inside the repository: a cloned repo's config must not write elsewhere. */
+async function configuredTarget(root: string, cache: boolean): Promise<string> {
+  const { bundle } = await readConfig(root, cache);
+  const target = resolve(root, bundle);
+  const rel = relative(root, target);
+  if (rel === "" || isOutside(rel)) {
+    throw new PromptsError(
+      "E_INVALID_INPUT",
+      `${CONFIG_FILE}: bundle "${bundle}" must be a file inside the repository (or pass --out)`,
+    );
+  }
+  return target;
+}
+
+/** Where the working tree's prompts come from: HEAD, and whether the prompt folder differs from it. */
+async function workingTreeSource(root: string, dir: string): Promise<BundleSource> {
+  try {
+    await assertGitRepository(root, "prompts publish");
+  } catch {
+    return { commit: null, ref: null, dirty: false };
+  }
+  // A repository without commits has no HEAD; its prompts are then all uncommitted.
+  const commit = await resolveCommit(root, "HEAD").catch(() => null);
+  const pending = await uncommittedPaths(root, `${await workTreePrefix(root)}${dir}/`);
+  return { commit, ref: null, dirty: pending.length > 0 };
+}
+
+/**
+ * Writes `text` to a temp file in the target's folder, flushes it to disk and renames it over
+ * the target, so a reader (a web server, a polling client) sees the old file or the new one,
+ * never half of one. On failure the temp file is removed and the target is left as it was.
+ */
+async function writeFileAtomic(target: string, text: string, shown: string): Promise<void> {
+  const folder = dirname(target);
+  const temp = join(folder, `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  let stage = "create the folder of";
+  try {
+    await mkdir(folder, { recursive: true });
+    stage = "write";
+    const handle = await open(temp, "wx");
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "EISDIR" ? "it is a folder" : (code ?? String(error));
+    throw new PromptsError("E_IO", `cannot ${stage} the bundle ${shown}: ${reason}`, {
+      cause: error,
+    });
+  }
+  await syncFolder(folder);
+}
+
+/** Makes the rename itself durable; not every platform can open a folder, which is then fine. */
+async function syncFolder(folder: string): Promise<void> {
+  try {
+    const handle = await open(folder, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // The file is in place either way; only its survival of a power cut is less certain.
+  }
+}
+
+function displayPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel === "" || isOutside(rel) ? path : rel.split("\\").join("/");
+}
+
+/** True for a relative path that leaves its base folder. */
+function isOutside(rel: string): boolean {
+  return isAbsolute(rel) || rel.split(/[\\/]/)[0] === "..";
+}
+
+/** "812 B", "12.3 KiB", "1.4 MiB". */
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}

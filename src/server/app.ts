@@ -1,0 +1,526 @@
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { BundleSource } from "../core/bundle.js";
+import { toBundlePrompt } from "../core/bundle.js";
+import { isPlainObject } from "../core/json.js";
+import { PROMPT_NAME_PATTERN } from "../core/names.js";
+import { renderPrompt } from "../core/render.js";
+import type { Issue } from "../core/types.js";
+import { checkEvent, type PromptEvent } from "../core/usage.js";
+import { chooseVariant } from "../core/variants.js";
+import { PromptsError } from "../errors.js";
+import { resolvePromptRef } from "../git/labels.js";
+import { findRoot } from "../store/config.js";
+import { LiveTree } from "../store/live-tree.js";
+import { loadPrompts } from "../store/load.js";
+import { type Snapshot, SnapshotBuilder } from "./snapshot.js";
+import { UsageLog } from "./usage-log.js";
+import { watchTree } from "./watch.js";
+
+/** Options of {@link createServer}. */
+export interface ServeOptions {
+  /** Repository root, taken as given. */
+  root?: string;
+  /** Where to look for the root when `root` is not given. */
+  cwd?: string;
+  /** Prompt directory relative to the root. */
+  dir?: string;
+  /** Serve this git ref (a tag, a label, a branch) instead of the working tree; follow it when it moves. */
+  ref?: string;
+  /** Interface to bind: loopback unless told otherwise. */
+  host?: string;
+  /** Port; 0 picks a free one. Default 7411. */
+  port?: number;
+  /** Require `Authorization: Bearer <token>` on every /v1 route. */
+  token?: string;
+  /** Largest request body accepted, in bytes (default 4 MiB). */
+  maxBodyBytes?: number;
+  /** Log every request. */
+  verbose?: boolean;
+  /** Where log lines go (default: stderr). */
+  log?: (line: string) => void;
+  /** Quiet time that ends a burst of file events (default 25 ms). */
+  debounceMs?: number;
+  /** How often a served ref is checked for a move (default 1000 ms). */
+  refPollMs?: number;
+}
+
+/** A running prompt server. */
+export interface PromptServer {
+  /** Base URL, e.g. `http://127.0.0.1:7411`. */
+  url: string;
+  /** What is served now. */
+  readonly snapshot: Snapshot;
+  /** Stops accepting, finishes requests in flight, ends event streams, flushes the usage log. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_PORT = 7411;
+const MAX_BODY = 4 * 1024 * 1024;
+const HEARTBEAT_MS = 15_000;
+/** How long requests in flight get to finish when the server stops. */
+const CLOSE_DEADLINE_MS = 10_000;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Starts `prompts serve`: the bundle and the prompts over HTTP, hot-reloaded, with usage ingest. */
+export async function createServer(options: ServeOptions = {}): Promise<PromptServer> {
+  const root = options.root ?? findRoot(options.cwd ?? process.cwd());
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const usage = UsageLog.forRoot(root);
+  const builder = new SnapshotBuilder();
+  const streams = new Set<ServerResponse>();
+  let lastError: { message: string; issues: Issue[] } | null = null;
+  let snapshot: Snapshot;
+  let stopSource: () => Promise<void>;
+
+  const broadcast = (event: string, data: unknown) => {
+    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const stream of streams) stream.write(frame);
+  };
+  const reportInvalid = (issues: Issue[]) => {
+    const errors = issues.filter((issue) => issue.severity === "error");
+    const first = errors[0];
+    const message = first
+      ? `${first.file}:${first.line}:${first.col}: ${first.message}`
+      : "invalid prompts";
+    lastError = { message, issues: errors };
+    log(`✗ kept the last good bundle: ${errors.length} error(s); first: ${message}`);
+    broadcast("invalid", { errors });
+  };
+  const swap = (next: Snapshot, changed: string[]) => {
+    const before = snapshot?.hash;
+    const recovered = lastError !== null;
+    snapshot = next;
+    if (recovered) log("✓ recovered: the prompts are valid again");
+    lastError = null;
+    // After a recovery subscribers hear of it even when the content is back where it was.
+    if (before !== undefined && (before !== next.hash || recovered)) {
+      log(
+        `↻ reloaded ${changed.length} prompt(s) [${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ", …" : ""}] → ${next.hash.slice(0, 12)}`,
+      );
+      broadcast("bundle", { hash: next.hash, changed });
+    }
+  };
+
+  if (options.ref === undefined) {
+    const tree = await LiveTree.open({
+      root,
+      ...(options.dir === undefined ? {} : { dir: options.dir }),
+    });
+    const source: BundleSource = { commit: null, ref: null, dirty: true };
+    if (tree.errorCount > 0) {
+      throw new PromptsError(
+        "E_INVALID_PROMPT",
+        `cannot serve: ${tree.errorCount} error(s) in ${tree.dir}/ (run: prompts validate)`,
+        {
+          details: tree.issues
+            .filter((issue) => issue.severity === "error")
+            .map((issue) => `${issue.file}:${issue.line}:${issue.col}: ${issue.message}`),
+        },
+      );
+    }
+    snapshot = builder.build(tree.prompts, source);
+    const watcher = watchTree(join(root, tree.dir), {
+      debounceMs: options.debounceMs ?? 25,
+      onChanges: async (changes) => {
+        const names = new Set<string>();
+        for (const file of changes.files) {
+          const name = tree.nameOf(file);
+          if (name !== undefined) names.add(name);
+        }
+        if (names.size === 0 && !changes.folders) return;
+        const update = changes.folders ? await tree.reloadAll() : await tree.update(names);
+        if (tree.errorCount > 0) reportInvalid(tree.issues);
+        else if (update.changed.length > 0 || lastError)
+          swap(builder.build(tree.prompts, source), update.changed);
+      },
+      onError: (error) =>
+        log(`✗ watcher: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    await watcher.ready;
+    stopSource = watcher.close;
+  } else {
+    const ref = options.ref;
+    const loadRef = async (commit: string) => {
+      const loaded = await loadPrompts({
+        root,
+        ref: commit,
+        ...(options.dir === undefined ? {} : { dir: options.dir }),
+      });
+      const errors = loaded.issues.filter((issue) => issue.severity === "error");
+      return { loaded, errors };
+    };
+    let commit = await resolvePromptRef(root, ref);
+    const first = await loadRef(commit);
+    if (first.errors.length > 0) {
+      throw new PromptsError(
+        "E_INVALID_PROMPT",
+        `cannot serve ${ref}: its prompts have ${first.errors.length} error(s) (run: prompts validate --ref ${ref})`,
+      );
+    }
+    snapshot = builder.build(first.loaded.prompts, { commit, ref, dirty: false });
+    let polling = false;
+    const timer = setInterval(() => {
+      if (polling) return;
+      polling = true;
+      void (async () => {
+        try {
+          const next = await resolvePromptRef(root, ref);
+          if (next === commit) return;
+          commit = next;
+          const { loaded, errors } = await loadRef(next);
+          if (errors.length > 0) {
+            reportInvalid(errors);
+            return;
+          }
+          const changed = [...new Set([...loaded.prompts.keys(), ...snapshot.prompts.keys()])]
+            .filter(
+              (name) => loaded.prompts.get(name)?.version !== snapshot.prompts.get(name)?.version,
+            )
+            .sort();
+          log(`${ref} moved to ${next.slice(0, 12)}`);
+          swap(builder.build(loaded.prompts, { commit: next, ref, dirty: false }), changed);
+        } catch (error) {
+          log(`✗ cannot follow ${ref}: ${error instanceof Error ? error.message : String(error)}`);
+        } finally {
+          polling = false;
+        }
+      })();
+    }, options.refPollMs ?? 1000);
+    timer.unref();
+    stopSource = () => {
+      clearInterval(timer);
+      return Promise.resolve();
+    };
+  }
+
+  const tokenDigest =
+    options.token === undefined ? undefined : createHash("sha256").update(options.token).digest();
+  const authorized = (request: IncomingMessage): boolean => {
+    if (!tokenDigest) return true;
+    const header = request.headers.authorization ?? "";
+    const given = /^Bearer (.+)$/i.exec(header)?.[1] ?? "";
+    // Comparing digests of equal length in constant time: no timing hint about the token.
+    return timingSafeEqual(createHash("sha256").update(given).digest(), tokenDigest);
+  };
+  const maxBody = options.maxBodyBytes ?? MAX_BODY;
+
+  const readJson = async (request: IncomingMessage): Promise<unknown> => {
+    const declared = Number(request.headers["content-length"] ?? 0);
+    if (declared > maxBody)
+      throw new HttpError(413, "body_too_large", `the body is over ${maxBody} bytes`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBody)
+        throw new HttpError(413, "body_too_large", `the body is over ${maxBody} bytes`);
+      chunks.push(chunk);
+    }
+    const text = Buffer.concat(chunks).toString("utf8");
+    if (text.trim() === "")
+      throw new HttpError(400, "invalid_json", "the body is empty; send JSON");
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new HttpError(
+        400,
+        "invalid_json",
+        `the body is not valid JSON: ${(error as Error).message}`,
+      );
+    }
+  };
+
+  const appendEvents = async (events: PromptEvent[]) => {
+    await usage.append(events.map((event) => JSON.stringify(event)));
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    // Split by hand: a full URL parse costs more than serving a 304.
+    const target = request.url ?? "/";
+    const queryAt = target.indexOf("?");
+    const path = queryAt === -1 ? target : target.slice(0, queryAt);
+    const query = new URLSearchParams(queryAt === -1 ? "" : target.slice(queryAt + 1));
+    const method = request.method ?? "GET";
+    const allow = (...methods: string[]) => {
+      if (!methods.includes(method)) {
+        response.setHeader("allow", methods.join(", "));
+        throw new HttpError(
+          405,
+          "method_not_allowed",
+          `${method} is not allowed on ${path}; use ${methods.join(" or ")}`,
+        );
+      }
+    };
+    if (path === "/healthz") {
+      allow("GET", "HEAD");
+      sendJson(response, 200, {
+        ok: true,
+        hash: snapshot.hash,
+        prompts: snapshot.prompts.size,
+        last_error: lastError?.message ?? null,
+      });
+      return;
+    }
+    if (!path.startsWith("/v1/")) throw new HttpError(404, "not_found", `no route ${path}`);
+    if (!authorized(request)) {
+      response.setHeader("www-authenticate", 'Bearer realm="prompts"');
+      throw new HttpError(401, "unauthorized", "this server needs Authorization: Bearer <token>");
+    }
+    if (path === "/v1/bundle") {
+      allow("GET", "HEAD");
+      const current = snapshot;
+      response.setHeader("etag", current.etag);
+      response.setHeader("cache-control", "no-cache");
+      response.setHeader("vary", "accept-encoding");
+      if (matchesEtag(request.headers["if-none-match"], current.etag)) {
+        response.writeHead(304).end();
+        return;
+      }
+      const gzip = /\bgzip\b/.test(String(request.headers["accept-encoding"] ?? ""));
+      const body = gzip ? current.gzipped() : current.bundle;
+      response.writeHead(200, {
+        "content-type": "application/json; charset=utf-8",
+        "content-length": body.length,
+        ...(gzip ? { "content-encoding": "gzip" } : {}),
+      });
+      response.end(method === "HEAD" ? undefined : body);
+      return;
+    }
+    if (path === "/v1/prompts") {
+      allow("GET");
+      const flat = query.get("format") === "flat";
+      sendBody(response, 200, snapshot.listBody(flat));
+      return;
+    }
+    if (path.startsWith("/v1/prompts/")) {
+      const rest = decodeURIComponentSafe(path.slice("/v1/prompts/".length));
+      const isRender = rest.endsWith("/render");
+      const name = isRender ? rest.slice(0, -"/render".length) : rest;
+      // The name only ever looks up the in-memory snapshot; it never becomes a path.
+      if (!PROMPT_NAME_PATTERN.test(name))
+        throw new HttpError(404, "prompt_not_found", `no prompt named ${JSON.stringify(name)}`);
+      const current = snapshot;
+      const prompt = current.prompts.get(name);
+      if (!prompt) throw new HttpError(404, "prompt_not_found", `no prompt named "${name}"`);
+      if (!isRender) {
+        allow("GET");
+        sendJson(response, 200, { name, ...toBundlePrompt(prompt) });
+        return;
+      }
+      allow("POST");
+      const body = await readJson(request);
+      if (!isPlainObject(body))
+        throw new HttpError(
+          400,
+          "invalid_request",
+          "the body must be an object: {variables, variant?, unit?, metadata?}",
+        );
+      const variables = body.variables ?? {};
+      if (!isPlainObject(variables))
+        throw new HttpError(400, "invalid_request", "variables: must be an object");
+      for (const field of ["variant", "unit", "call_site"] as const) {
+        if (body[field] !== undefined && typeof body[field] !== "string")
+          throw new HttpError(400, "invalid_request", `${field}: must be a string`);
+      }
+      if (body.metadata !== undefined && !isPlainObject(body.metadata))
+        throw new HttpError(400, "invalid_request", "metadata: must be an object");
+      const unit = body.unit as string | undefined;
+      const variant =
+        (body.variant as string | undefined) ?? chooseVariant(name, prompt.variants, unit);
+      let result;
+      try {
+        result = renderPrompt(current.prompts, name, variables, { variant });
+      } catch (error) {
+        if (error instanceof PromptsError)
+          throw new HttpError(400, "invalid_variables", error.message);
+        throw error;
+      }
+      const usageId = randomUUID();
+      const event: PromptEvent = {
+        type: "usage",
+        id: usageId,
+        ts: new Date().toISOString(),
+        name,
+        version: result.version,
+        variant: result.variant,
+        ...(unit === undefined ? {} : { unit }),
+        ...(body.call_site === undefined ? {} : { call_site: body.call_site as string }),
+        input: variables,
+        ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+      };
+      await appendEvents([event]);
+      sendJson(response, 200, { ...result, usage_id: usageId });
+      return;
+    }
+    if (path === "/v1/events") {
+      allow("GET");
+      response.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+      });
+      response.write(
+        `retry: 1000\nevent: bundle\ndata: ${JSON.stringify({ hash: snapshot.hash, changed: [] })}\n\n`,
+      );
+      if (lastError)
+        response.write(`event: invalid\ndata: ${JSON.stringify({ errors: lastError.issues })}\n\n`);
+      streams.add(response);
+      request.socket.setTimeout(0);
+      request.on("close", () => streams.delete(response));
+      return;
+    }
+    if (path === "/v1/usage") {
+      allow("POST");
+      const body = await readJson(request);
+      const items = Array.isArray(body) ? body : [body];
+      if (items.length === 0)
+        throw new HttpError(400, "invalid_event", "no events: send one event or a non-empty array");
+      const events: PromptEvent[] = [];
+      for (const [index, item] of items.entries()) {
+        const checked = checkEvent(item, Array.isArray(body) ? `[${index}]` : "event");
+        if ("problem" in checked) throw new HttpError(400, "invalid_event", checked.problem);
+        events.push(checked.event);
+      }
+      // 202 only once the events are on disk: an accepted event is never lost.
+      await appendEvents(events);
+      sendJson(response, 202, { accepted: events.length, ids: events.map((event) => event.id) });
+      return;
+    }
+    if (path === "/v1/stats") {
+      allow("GET");
+      throw new HttpError(
+        501,
+        "not_implemented",
+        "statistics are not built yet (see prompts stats)",
+      );
+    }
+    throw new HttpError(404, "not_found", `no route ${path}`);
+  };
+
+  let closing: Promise<void> | undefined;
+  const server = createHttpServer((request, response) => {
+    const started = performance.now();
+    // While stopping, a keep-alive client must not go on sending on this connection.
+    if (closing) response.setHeader("connection", "close");
+    handle(request, response)
+      .catch((error: unknown) => {
+        if (response.headersSent) {
+          response.destroy();
+          return;
+        }
+        if (error instanceof HttpError) {
+          if (error.status === 413) response.setHeader("connection", "close");
+          sendJson(response, error.status, { error: { code: error.code, message: error.message } });
+          return;
+        }
+        log(
+          `✗ ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+        sendJson(response, 500, {
+          error: { code: "internal", message: "internal error (see the server's log)" },
+        });
+      })
+      .finally(() => {
+        if (options.verbose) {
+          response.once("finish", () =>
+            log(
+              `${request.method} ${request.url} ${response.statusCode} ${(performance.now() - started).toFixed(1)}ms`,
+            ),
+          );
+        }
+      });
+  });
+  // Slow or stalled clients cannot hold connections open forever.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? DEFAULT_PORT, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const heartbeat = setInterval(() => {
+    for (const stream of streams) stream.write(": ping\n\n");
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    get snapshot() {
+      return snapshot;
+    },
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(heartbeat);
+        await stopSource();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const stream of streams) stream.end();
+        streams.clear();
+        // Idle keep-alive connections go now, busy ones as soon as their response is out;
+        // past a deadline, whatever is left is cut.
+        server.closeIdleConnections();
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const deadline = setTimeout(() => server.closeAllConnections(), CLOSE_DEADLINE_MS);
+        await closed;
+        clearInterval(sweep);
+        clearTimeout(deadline);
+        await usage.close();
+      })()),
+  };
+}
+
+function sendJson(response: ServerResponse, status: number, value: unknown): void {
+  sendBody(response, status, Buffer.from(JSON.stringify(value)));
+}
+
+function sendBody(response: ServerResponse, status: number, body: Buffer): void {
+  response.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": body.length,
+  });
+  response.end(body);
+}
+
+function matchesEtag(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const values = (Array.isArray(header) ? header.join(",") : header)
+    .split(",")
+    .map((value) => value.trim().replace(/^W\//, ""));
+  return values.includes(etag) || values.includes("*");
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return "\0";
+  }
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
