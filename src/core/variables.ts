@@ -79,35 +79,51 @@ export function mergeVariables(
  * up with `in`, and `{{constructor}}` inside a section must find nothing rather than run
  * Object.prototype's function as a lambda. Describes the first value JSON cannot hold instead.
  */
-export function toTemplateData(value: unknown, depth = 0): { data: unknown } | { problem: string } {
-  if (depth > 64) return { problem: "nesting deeper than 64 levels" };
-  if (value === null || typeof value === "string" || typeof value === "boolean")
-    return { data: value };
-  if (typeof value === "number")
-    return Number.isFinite(value) ? { data: value } : { problem: String(value) };
+export function toTemplateData(value: unknown): { data: unknown } | { problem: string } {
+  try {
+    return { data: copyForTemplate(value, 0) };
+  } catch (error) {
+    if (error instanceof NotJson) return { problem: error.what };
+    throw error;
+  }
+}
+
+class NotJson extends Error {
+  constructor(readonly what: string) {
+    super(what);
+  }
+}
+
+// Rendering is a hot path: lists of plain values are checked in place and returned as they
+// are; only objects are copied.
+function copyForTemplate(value: unknown, depth: number): unknown {
+  if (typeof value === "string" || typeof value === "boolean" || value === null) return value;
+  if (typeof value === "number") {
+    if (Number.isFinite(value)) return value;
+    throw new NotJson(String(value));
+  }
+  if (depth > 64) throw new NotJson("nesting deeper than 64 levels");
   if (Array.isArray(value)) {
-    const items: unknown[] = [];
-    for (const item of value) {
-      const copy = toTemplateData(item, depth + 1);
-      if ("problem" in copy) return copy;
-      items.push(copy.data);
+    let copy: unknown[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      const next = copyForTemplate(item, depth + 1);
+      if (next !== item && copy === undefined) copy = value.slice(0, index);
+      copy?.push(next);
     }
-    return { data: items };
+    return copy ?? value;
   }
   const prototype: unknown = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
   if (prototype === Object.prototype || prototype === null) {
     const object = Object.create(null) as Record<string, unknown>;
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-      const copy = toTemplateData(item, depth + 1);
-      if ("problem" in copy) return copy;
-      object[key] = copy.data;
+      object[key] = copyForTemplate(item, depth + 1);
     }
-    return { data: object };
+    return object;
   }
-  return {
-    problem:
-      typeof value === "function"
-        ? "a function"
-        : `a ${Object.prototype.toString.call(value).slice(8, -1)}`,
-  };
+  throw new NotJson(
+    typeof value === "function"
+      ? "a function"
+      : `a ${Object.prototype.toString.call(value).slice(8, -1)}`,
+  );
 }
