@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run } from "../src/cli/main.js";
 import { cli, type CliResult, git, gitRepo, tempDir, writeFiles } from "./helpers.js";
+import { GREETING } from "./sample-prompts.js";
 
 const ANSWERER = `description: Answers from the facts it is given.
 model: { name: model-one, temperature: 0.2 }
@@ -21,13 +22,6 @@ variants:
     weight: 30
     template: |
       Briefly: {{user_query}}
-`;
-
-const GREETING = `description: Greets someone by name.
-variables:
-  name: string
-template: |
-  Hello {{name}}!
 `;
 
 /** GREETING in another YAML style, with comments: the same content, so the same version. */

@@ -7,46 +7,7 @@ import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type PromptServer, type ServeOptions } from "../src/server/app.js";
 import { cli, git, gitRepo, tempDir, writeFiles } from "./helpers.js";
-
-/** A text prompt with one required variable. */
-const GREETING = `description: Greets someone by name.
-variables:
-  name: string
-template: |
-  Hello {{name}}!
-`;
-
-/** A text prompt with a model and an A/B arm of weight 30. */
-const ANSWERER = `description: Answers from the facts it is given.
-model: { name: model-one, temperature: 0.2 }
-variables:
-  infos: { type: array, description: Facts }
-  user_query: string
-template: |
-  Facts:
-  {{#infos}}
-  - {{.}}
-  {{/infos}}
-  Q: {{user_query}}
-variants:
-  concise:
-    weight: 30
-    template: |
-      Briefly: {{user_query}}
-`;
-
-/** A chat prompt with an optional number variable. */
-const PLANNER = `description: Plans searches.
-model: { name: model-two }
-variables:
-  user_query: string
-  max_queries: { type: number, required: false, default: 3 }
-messages:
-  - role: system
-    content: Write at most {{max_queries}} queries.
-  - role: user
-    content: "{{user_query}}"
-`;
+import { ANSWERER, GREETING, PLANNER } from "./sample-prompts.js";
 
 /** A partial, included by {@link CALLER}. */
 const TOOL_RULES = `description: Rules shared by tool-calling prompts.

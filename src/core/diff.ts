@@ -1,7 +1,7 @@
 import { structuredPatch } from "diff";
 import { PromptsError } from "../errors.js";
 import { canonicalJson, isPlainObject } from "./json.js";
-import { promptVariables, type PromptLookup, type RenderResult, renderPrompt } from "./render.js";
+import { promptVariables, type PromptLookup, renderedText, renderPrompt } from "./render.js";
 import type { JsonValue, Message, Prompt, Role, VariableSpec } from "./types.js";
 
 /**
@@ -621,17 +621,6 @@ function changedPartials(a: Prompt, b: Prompt, fromSet: PromptLookup, toSet: Pro
   return [...names]
     .filter((name) => fromSet.get(name)?.version !== toSet.get(name)?.version)
     .sort();
-}
-
-/** A rendered prompt as one text: a chat prompt as `[role]` blocks, as `prompts render` prints. */
-function renderedText(result: RenderResult): string {
-  const withNewline = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
-  if (result.messages) {
-    return result.messages
-      .map((message) => `[${message.role}]\n${withNewline(message.content)}`)
-      .join("\n");
-  }
-  return withNewline(result.text ?? "");
 }
 
 function diffRendered(

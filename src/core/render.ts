@@ -104,6 +104,17 @@ export function renderPrompt(
   return result;
 }
 
+/** A rendered prompt as one text: a text prompt as it is, a chat prompt as `[role]` blocks. */
+export function renderedText(result: RenderResult): string {
+  const withNewline = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
+  if (result.messages) {
+    return result.messages
+      .map((message) => `[${message.role}]\n${withNewline(message.content)}`)
+      .join("\n");
+  }
+  return withNewline(result.text ?? "");
+}
+
 function renderTemplate(
   prompt: Prompt,
   prompts: PromptLookup,

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { promptVariables, type RenderResult, renderPrompt } from "../../core/render.js";
+import { promptVariables, renderedText, renderPrompt } from "../../core/render.js";
 import { coerceVariable } from "../../core/variables.js";
 import { PromptsError, usageError } from "../../errors.js";
 import { loadPromptsByName } from "../../store/load.js";
@@ -51,7 +51,7 @@ export async function renderCommand(
     options.variant === undefined ? {} : { variant: options.variant },
   );
   if (context.global.json) writeJson(context, result);
-  else context.io.stdout.write(formatRendered(result));
+  else context.io.stdout.write(renderedText(result));
   return 0;
 }
 
@@ -59,15 +59,4 @@ function parseAssignment(text: string): [string, string] {
   const equals = text.indexOf("=");
   if (equals <= 0) throw usageError(`--var takes key=value, got "${text}"`);
   return [text.slice(0, equals), text.slice(equals + 1)];
-}
-
-/** A text prompt as it is; a chat prompt as one `[role]` block per message. */
-export function formatRendered(result: RenderResult): string {
-  const withNewline = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
-  if (result.messages) {
-    return result.messages
-      .map((message) => `[${message.role}]\n${withNewline(message.content)}`)
-      .join("\n");
-  }
-  return withNewline(result.text ?? "");
 }
