@@ -104,14 +104,25 @@ export function assembleBundle(fragments: readonly string[], source: BundleSourc
   checkFragmentOrder(fragments);
   const prompts = `{${fragments.join(",")}}`;
   const hash = sha256Hex(prompts);
+  const { head, tail } = bundleEnvelope(hash, source);
+  return { text: `${head}${prompts}${tail}`, hash };
+}
+
+/**
+ * What stands around the prompts object in a bundle's text: `head + prompts + tail` is the
+ * whole file. For whoever assembles the bytes without one big string (the server).
+ */
+export function bundleEnvelope(hash: string, source: BundleSource): { head: string; tail: string } {
   const sourceJson = canonicalJson({
     commit: source.commit,
     dirty: source.dirty,
     ref: source.ref,
   });
   // Keys in canonical order: format, hash, prompts, source.
-  const text = `{"format":${JSON.stringify(BUNDLE_FORMAT)},"hash":${JSON.stringify(hash)},"prompts":${prompts},"source":${sourceJson}}\n`;
-  return { text, hash };
+  return {
+    head: `{"format":${JSON.stringify(BUNDLE_FORMAT)},"hash":${JSON.stringify(hash)},"prompts":`,
+    tail: `,"source":${sourceJson}}\n`,
+  };
 }
 
 /** The bundle of a set of loaded prompts: the same bytes whatever the order of the map. */

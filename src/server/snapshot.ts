@@ -1,5 +1,6 @@
 import { gzipSync } from "node:zlib";
-import { assembleBundle, type BundleSource, bundleFragment } from "../core/bundle.js";
+import { createHash } from "node:crypto";
+import { type BundleSource, bundleEnvelope, bundleFragment } from "../core/bundle.js";
 import type { Prompt } from "../core/types.js";
 import { variantWeights } from "../core/variants.js";
 
@@ -24,24 +25,34 @@ export interface Snapshot {
  * only the changed prompts are serialised again; the rest is string concatenation.
  */
 export class SnapshotBuilder {
-  private readonly fragments = new Map<string, { version: string; text: string }>();
+  private readonly fragments = new Map<string, { version: string; bytes: Buffer }>();
 
   build(live: ReadonlyMap<string, Prompt>, source: BundleSource): Snapshot {
     // A copy: the live map changes with the next edit, valid or not; a snapshot never does.
     const prompts = new Map(live);
     for (const name of this.fragments.keys()) if (!prompts.has(name)) this.fragments.delete(name);
     const names = [...prompts.keys()].sort();
-    const texts = names.map((name) => {
+    // The bytes are put together from per-prompt buffers: no string the size of the bundle
+    // is made per edit, and the hash is fed the same bytes as it goes.
+    const digest = createHash("sha256").update("{");
+    const parts: Buffer[] = [];
+    names.forEach((name, index) => {
       const prompt = prompts.get(name) as Prompt;
       let fragment = this.fragments.get(name);
       if (fragment?.version !== prompt.version) {
-        fragment = { version: prompt.version, text: bundleFragment(name, prompt) };
+        fragment = { version: prompt.version, bytes: Buffer.from(bundleFragment(name, prompt)) };
         this.fragments.set(name, fragment);
       }
-      return fragment.text;
+      if (index > 0) {
+        digest.update(COMMA);
+        parts.push(COMMA);
+      }
+      digest.update(fragment.bytes);
+      parts.push(fragment.bytes);
     });
-    const { text, hash } = assembleBundle(texts, source);
-    const bundle = Buffer.from(text);
+    const hash = digest.update("}").digest("hex");
+    const { head, tail } = bundleEnvelope(hash, source);
+    const bundle = Buffer.concat([Buffer.from(`${head}{`), ...parts, Buffer.from(`}${tail}`)]);
     let gzipped: Buffer | undefined;
     const lists = new Map<boolean, Buffer>();
     return {
@@ -68,7 +79,8 @@ export class SnapshotBuilder {
   }
 }
 
-/** One prompt as `GET /v1/prompts` lists it. */
+const COMMA = Buffer.from(",");
+
 function summary(prompt: Prompt) {
   return {
     name: prompt.name,
