@@ -42,6 +42,7 @@ export default tseslint.config(
           "fetch",
           "performance",
           "process",
+          "setImmediate",
           "setInterval",
           "setTimeout",
           "TextDecoder",

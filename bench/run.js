@@ -380,9 +380,122 @@ async function serveBench() {
   }
 }
 
+/**
+ * The client library: cached render throughput against a bare Mustache.render of the same
+ * template, what usage logging adds to one render, and edit-to-swap latency with `watch`
+ * (file saved → the client's `update` event) through `prompts serve`.
+ */
+async function clientBench() {
+  const { PromptClient } = await import("../dist/index.js");
+  const base = mkdtempSync(join(tmpdir(), "gitprompts-bench-client-"));
+  const children = [];
+  try {
+    const bundleFile = join(base, "bundle.json");
+    timeSpawn([BIN, "-C", ROOT, "publish", "--out", bundleFile, "--no-cache"]);
+    const variables = {
+      infos: [
+        "RAG retrieves documents first.",
+        "They are given to the model as context.",
+        "It reduces hallucinations.",
+      ],
+      user_query: "What is RAG?",
+    };
+    const quiet = new PromptClient({ source: bundleFile, usage: false, refreshMs: 0 });
+    await quiet.ready();
+    let delivered = 0;
+    const logging = new PromptClient({
+      source: bundleFile,
+      refreshMs: 0,
+      usage: async (events) => {
+        delivered += events.length;
+      },
+    });
+    await logging.ready();
+    const template = quiet.get("answerer_prompt").template;
+    // Chunks of 1,000 with a turn of the event loop between, as an application would give
+    // the queue a chance to send.
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    const perCall = async (fn) => {
+      for (let i = 0; i < 20_000; i++) fn();
+      await tick();
+      let spent = 0;
+      for (let chunk = 0; chunk < 200; chunk++) {
+        const start = performance.now();
+        for (let i = 0; i < 1_000; i++) fn();
+        spent += performance.now() - start;
+        await tick();
+      }
+      return (spent / 200_000) * 1000;
+    };
+    const rounds = [];
+    for (let round = 0; round < 5; round++) {
+      rounds.push({
+        bare: await perCall(() => Mustache.render(template, variables)),
+        quiet: await perCall(() => quiet.render("answerer_prompt", variables)),
+        logging: await perCall(() => logging.render("answerer_prompt", variables)),
+      });
+    }
+    await logging.close();
+    const bare = median(rounds.map((r) => r.bare));
+    const cached = median(rounds.map((r) => r.quiet));
+    const logged = median(rounds.map((r) => r.logging));
+    console.log("client library (in process)");
+    console.log(
+      `  cached render ${cached.toFixed(2)} µs vs bare Mustache.render ${bare.toFixed(2)} µs → ${(bare / cached).toFixed(2)}x throughput (goal: at least 0.8x)`,
+    );
+    console.log(
+      `  usage logging adds ${(logged - cached).toFixed(2)} µs per render (goal: under 2 µs); ${delivered} events delivered`,
+    );
+
+    const root = join(base, "tree");
+    execFileSync("mkdir", ["-p", root]);
+    execFileSync("cp", ["-r", join(ROOT, "prompts"), root]);
+    const server = await startServe(root);
+    children.push(server.child);
+    const client = new PromptClient({
+      source: server.url,
+      watch: true,
+      refreshMs: 0,
+      usage: false,
+    });
+    await client.ready();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const file = join(root, "prompts", "answerer_prompt.yaml");
+    const original = readFileSync(file, "utf8");
+    const latencies = [];
+    for (let i = 0; i < 30; i++) {
+      const seen = new Promise((resolve) => {
+        const listener = () => {
+          client.off("update", listener);
+          resolve(performance.now());
+        };
+        client.on("update", listener);
+      });
+      const wrote = performance.now();
+      writeFileSync(file, original.replace("intelligent assistant", `intelligent assistant ${i}`));
+      const at = await Promise.race([
+        seen,
+        new Promise((resolve) => setTimeout(() => resolve(Number.NaN), 3000)),
+      ]);
+      latencies.push(at - wrote);
+    }
+    await client.close();
+    const sorted = latencies.filter(Number.isFinite).sort((a, b) => a - b);
+    const p = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    console.log(
+      `  edit → client update (watch, through prompts serve): p50 ${fmt(p(0.5))}, p95 ${fmt(p(0.95))} over ${sorted.length} edits (goal: p95 under 150 ms)`,
+    );
+    await stop(server.child);
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
 // `npm run bench -- history` runs one section; no argument runs them all.
 const sections = {
   serve: serveBench,
+  client: clientBench,
   render: renderThroughput,
   start: coldStart,
   validate: validateTrees,

@@ -175,6 +175,17 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
       finish(await serveCommand(context(command), options));
     });
 
+  program
+    .command("typegen")
+    .description("write the TypeScript types of prompt names and variables (prompts.d.ts)")
+    .option("--out <file>", "where to write (default: prompts.d.ts at the repository root)")
+    .option("--ref <ref>", "generate from the prompts of a git ref")
+    .option("--check", "write nothing; exit 1 when the file is not what would be generated (CI)")
+    .action(async (options: { out?: string; ref?: string; check?: boolean }, command: Command) => {
+      const { typegenCommand } = await import("./commands/typegen.js");
+      finish(await typegenCommand(context(command), options));
+    });
+
   const hook = program.command("hook").description("manage the git pre-commit hook");
   hook
     .command("install")

@@ -1,6 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { type BundleSource, createBundle } from "../../core/bundle.js";
 import { PromptsError } from "../../errors.js";
 import { assertGitRepository, resolveCommit, workTreePrefix } from "../../git/objects.js";
@@ -9,6 +7,7 @@ import { CONFIG_FILE, findRoot, readConfig } from "../../store/config.js";
 import { loadPrompts } from "../../store/load.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { plural, reportIssues, writeJson } from "../output.js";
+import { displayPath, isOutside, writeFileAtomic } from "../write-file.js";
 
 /** Options of `prompts publish`. */
 export interface PublishCliOptions {
@@ -72,7 +71,7 @@ export async function publishCommand(
       : { commit: loaded.commit ?? null, ref: options.ref, dirty: false };
   const bundle = createBundle(loaded.prompts, source);
   const shown = displayPath(context.io.cwd, target);
-  await writeFileAtomic(target, bundle.text, shown);
+  await writeFileAtomic(target, bundle.text, `the bundle ${shown}`);
 
   const bytes = Buffer.byteLength(bundle.text);
   if (context.global.json) {
@@ -117,61 +116,6 @@ async function workingTreeSource(root: string, dir: string): Promise<BundleSourc
   const commit = await resolveCommit(root, "HEAD").catch(() => null);
   const pending = await uncommittedPaths(root, `${await workTreePrefix(root)}${dir}/`);
   return { commit, ref: null, dirty: pending.length > 0 };
-}
-
-/**
- * Writes `text` to a temp file in the target's folder, flushes it to disk and renames it over
- * the target, so a reader (a web server, a polling client) sees the old file or the new one,
- * never half of one. On failure the temp file is removed and the target is left as it was.
- */
-async function writeFileAtomic(target: string, text: string, shown: string): Promise<void> {
-  const folder = dirname(target);
-  const temp = join(folder, `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
-  let stage = "create the folder of";
-  try {
-    await mkdir(folder, { recursive: true });
-    stage = "write";
-    const handle = await open(temp, "wx");
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "EISDIR" ? "it is a folder" : (code ?? String(error));
-    throw new PromptsError("E_IO", `cannot ${stage} the bundle ${shown}: ${reason}`, {
-      cause: error,
-    });
-  }
-  await syncFolder(folder);
-}
-
-/** Makes the rename itself durable; not every platform can open a folder, which is then fine. */
-async function syncFolder(folder: string): Promise<void> {
-  try {
-    const handle = await open(folder, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // The file is in place either way; only its survival of a power cut is less certain.
-  }
-}
-
-function displayPath(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return rel === "" || isOutside(rel) ? path : rel.split("\\").join("/");
-}
-
-/** True for a relative path that leaves its base folder. */
-function isOutside(rel: string): boolean {
-  return isAbsolute(rel) || rel.split(/[\\/]/)[0] === "..";
 }
 
 /** "812 B", "12.3 KiB", "1.4 MiB". */

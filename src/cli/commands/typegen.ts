@@ -1,0 +1,98 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { generateTypes } from "../../core/typegen.js";
+import { PromptsError } from "../../errors.js";
+import { findRoot } from "../../store/config.js";
+import { loadPrompts } from "../../store/load.js";
+import { type CommandContext, loadOptionsOf } from "../io.js";
+import { plural, reportIssues, writeJson } from "../output.js";
+import { displayPath, writeFileAtomic } from "../write-file.js";
+
+/** Where `prompts typegen` writes, relative to the repository root, unless `--out` says. */
+export const DEFAULT_TYPES_FILE = "prompts.d.ts";
+
+/** Options of `prompts typegen`. */
+export interface TypegenCliOptions {
+  /** Where to write, relative to the working directory (or `-C`). Default: `prompts.d.ts` at the root. */
+  out?: string;
+  /** Generate from the prompts of this git ref instead of the working tree. */
+  ref?: string;
+  /** Write nothing; exit 1 when the file differs from what would be generated (for CI). */
+  check?: boolean;
+}
+
+/** What `prompts typegen --json` prints. */
+export interface TypegenReport {
+  /** The declaration file, relative to the working directory when it is below it. */
+  out: string;
+  /** How many prompts it declares. */
+  prompts: number;
+  /** With `--check`: whether the file on disk is what would be generated. */
+  upToDate?: boolean;
+}
+
+/**
+ * `prompts typegen [--out F] [--ref R] [--check]`: writes a declaration file that types every
+ * prompt's name and variables for the client (DESIGN §6), atomically, and only when every prompt
+ * is valid.
+ */
+export async function typegenCommand(
+  context: CommandContext,
+  options: TypegenCliOptions,
+): Promise<number> {
+  const loadOptions = loadOptionsOf(context);
+  const root = loadOptions.root ?? findRoot(loadOptions.cwd);
+  const loaded = await loadPrompts({
+    ...loadOptions,
+    root,
+    ...(options.ref === undefined ? {} : { ref: options.ref }),
+  });
+  const errors = loaded.issues.filter((issue) => issue.severity === "error");
+  if (errors.length > 0) {
+    await reportIssues(context, errors);
+    const at = options.ref === undefined ? "" : ` at ${options.ref}`;
+    throw new PromptsError(
+      "E_INVALID_PROMPT",
+      `refusing to generate types: the prompts${at} have ${plural(errors.length, "error")}; nothing was written (run: prompts validate${options.ref === undefined ? "" : ` --ref ${options.ref}`})`,
+    );
+  }
+
+  const target =
+    options.out === undefined
+      ? resolve(root, DEFAULT_TYPES_FILE)
+      : resolve(context.io.cwd, context.global.C ?? ".", options.out);
+  const shown = displayPath(context.io.cwd, target);
+  const text = generateTypes(loaded.prompts, { dir: loaded.dir });
+  const report: TypegenReport = { out: shown, prompts: loaded.prompts.size };
+
+  if (options.check) {
+    const current = await readFile(target, "utf8").catch(() => undefined);
+    // A checkout with core.autocrlf turns the file's LF into CRLF; that is no change of types.
+    report.upToDate = current?.replace(/\r\n/g, "\n") === text;
+    if (context.global.json) writeJson(context, report);
+    if (!report.upToDate) {
+      const problem = current === undefined ? "does not exist" : "is out of date";
+      throw new PromptsError(
+        "E_INVALID_INPUT",
+        `${shown} ${problem}: it does not match the prompts in ${loaded.dir}/ (run: ${rerun(options)})`,
+      );
+    }
+    if (!context.global.json) {
+      context.io.stdout.write(`${shown} is up to date: ${plural(loaded.prompts.size, "prompt")}\n`);
+    }
+    return 0;
+  }
+
+  await writeFileAtomic(target, text, `the types file ${shown}`);
+  if (context.global.json) writeJson(context, report);
+  else context.io.stdout.write(`wrote ${shown}: ${plural(loaded.prompts.size, "prompt")}\n`);
+  return 0;
+}
+
+/** The command that brings the file up to date: this one, without `--check`. */
+function rerun(options: TypegenCliOptions): string {
+  const parts = ["prompts typegen"];
+  if (options.out !== undefined) parts.push(`--out ${options.out}`);
+  if (options.ref !== undefined) parts.push(`--ref ${options.ref}`);
+  return parts.join(" ");
+}

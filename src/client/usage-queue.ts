@@ -1,0 +1,139 @@
+import type { PromptEvent } from "../core/usage.js";
+
+/** Where usage events go: a function that sends one batch (and rejects when it failed). */
+export type UsageSink = (events: readonly PromptEvent[]) => Promise<void>;
+
+/** Options of {@link UsageQueue}. */
+export interface UsageQueueOptions {
+  sink: UsageSink;
+  /** Most events held while the sink is slow or down; past it, new events are dropped (and counted). */
+  maxQueue: number;
+  /** Most events per send. */
+  batchSize: number;
+  /** How long an event waits for a batch to fill. */
+  flushMs: number;
+  /** Called once per failure streak, for the client's `error` event. */
+  onError: (error: unknown) => void;
+}
+
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * A bounded, batching queue in front of a sink. `push` never blocks and never throws: it is on
+ * the application's hot path. A failed send keeps its batch and retries with backoff; when the
+ * queue is full, new events are dropped and counted instead of growing without bound.
+ */
+export class UsageQueue {
+  private queue: PromptEvent[] = [];
+  private readonly times = new WeakMap<PromptEvent, number>();
+  private sending: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private retryMs = 0;
+  private failing = false;
+  /** Events dropped because the queue was full. */
+  dropped = 0;
+  /** Events the sink accepted. */
+  sent = 0;
+
+  constructor(private readonly options: UsageQueueOptions) {}
+
+  /**
+   * Queues one event; O(1), no I/O. An event whose `ts` is empty gets the time of the push,
+   * formatted only when it is sent (formatting a date costs more than the rest of a push).
+   */
+  push(event: PromptEvent): void {
+    if (event.ts === "") this.times.set(event, Date.now());
+    if (this.queue.length >= this.options.maxQueue) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push(event);
+    if (this.queue.length >= this.options.batchSize) this.kick(0);
+    else if (!this.timer && !this.sending) this.kick(this.options.flushMs);
+  }
+
+  /** Events waiting to be sent. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  private kick(delayMs: number): void {
+    if (this.sending) return;
+    if (this.timer) {
+      if (delayMs > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sending = this.sendAll().finally(() => {
+        this.sending = undefined;
+      });
+    }, delayMs);
+    // A queued event must not keep the application alive; close() and beforeExit flush.
+    this.timer.unref();
+  }
+
+  /** Sends batches until the queue is empty or the sink fails (then retries later). */
+  private async sendAll(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, this.options.batchSize);
+      for (const event of batch) {
+        const at = this.times.get(event);
+        if (at !== undefined) {
+          event.ts = new Date(at).toISOString();
+          this.times.delete(event);
+        }
+      }
+      try {
+        await this.options.sink(batch);
+      } catch (error) {
+        if (!this.failing) this.options.onError(error);
+        this.failing = true;
+        this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
+        this.kick(this.retryMs);
+        return;
+      }
+      this.queue.splice(0, batch.length);
+      this.sent += batch.length;
+      this.failing = false;
+      this.retryMs = 0;
+    }
+  }
+
+  /**
+   * Sends everything queued, retrying until it is sent or `deadlineMs` passes. Resolves either
+   * way: what could not be sent stays counted in `pending`.
+   */
+  async flush(deadlineMs = 10_000): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.queue.length > 0 && Date.now() < deadline) {
+      if (this.sending) await this.sending;
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+      const before = this.queue.length;
+      this.sending = this.sendAll().finally(() => {
+        this.sending = undefined;
+      });
+      await this.sending;
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+      if (this.queue.length >= before) {
+        await new Promise((resolve) =>
+          setTimeout(
+            resolve,
+            Math.min(this.retryMs || RETRY_MIN_MS, Math.max(0, deadline - Date.now())),
+          ),
+        );
+      }
+    }
+  }
+}
