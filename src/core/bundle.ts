@@ -30,6 +30,11 @@ export interface BundlePrompt {
   model: JsonObject;
   /** The A/B arms besides `default` (the prompt's own body); `{}` when there are none. */
   variants: Record<string, VariantSpec>;
+  /**
+   * The order the file declares the variants in, when there are two or more: variants take
+   * consecutive slices of the units in that order, and JSON objects here have sorted keys.
+   */
+  variant_order?: string[];
   /** Names of the prompts it includes, directly or through other partials, sorted; each is a prompt of the same bundle. */
   partials: string[];
   /** True when the body is verbatim text, not a template. */
@@ -79,6 +84,8 @@ export function toBundlePrompt(prompt: Prompt): BundlePrompt {
     variants: prompt.variants,
     partials: [...prompt.partials].sort(),
   };
+  const order = Object.keys(prompt.variants);
+  if (order.length > 1) bundled.variant_order = order;
   if (prompt.description !== undefined) bundled.description = prompt.description;
   if (prompt.template !== undefined) bundled.template = prompt.template;
   if (prompt.messages !== undefined) bundled.messages = prompt.messages;
@@ -357,7 +364,7 @@ export function bundleToPrompts(bundle: Bundle): Map<string, Prompt> {
       partials: bundled.partials,
       variables: bundled.variables,
       model: bundled.model,
-      variants: bundled.variants,
+      variants: inDeclaredOrder(bundled.variants, bundled.variant_order),
     };
     if (bundled.description !== undefined) prompt.description = bundled.description;
     if (bundled.template !== undefined) prompt.template = bundled.template;
@@ -368,4 +375,18 @@ export function bundleToPrompts(bundle: Bundle): Map<string, Prompt> {
     prompts.set(name, prompt);
   }
   return prompts;
+}
+
+/** The variants in the order the file declared them, which decides who gets which. */
+function inDeclaredOrder(
+  variants: Record<string, VariantSpec>,
+  order: readonly string[] | undefined,
+): Record<string, VariantSpec> {
+  if (!order) return variants;
+  const ordered: Record<string, VariantSpec> = {};
+  for (const name of order)
+    if (Object.hasOwn(variants, name)) ordered[name] = variants[name] as VariantSpec;
+  for (const [name, variant] of Object.entries(variants))
+    if (!Object.hasOwn(ordered, name)) ordered[name] = variant;
+  return ordered;
 }

@@ -14,6 +14,10 @@ export function promptVersion(
   spec: PromptSpec,
   partials: Readonly<Record<string, PromptSpec>> = {},
 ): string {
-  const hashed = Object.keys(partials).length === 0 ? { prompt: spec } : { prompt: spec, partials };
+  const hashed: Record<string, unknown> = { prompt: spec };
+  if (Object.keys(partials).length > 0) hashed.partials = partials;
+  // Canonical JSON sorts keys, but the order of variants decides which units get which.
+  const order = Object.keys(spec.variants);
+  if (order.length > 1) hashed.variant_order = order;
   return sha256Hex(canonicalJson(hashed)).slice(0, VERSION_LENGTH);
 }
