@@ -10,7 +10,7 @@ import type { OutcomeEvent, UsageEvent } from "../core/usage.js";
 import { chooseVariant } from "../core/variants.js";
 import { PromptsError } from "../errors.js";
 import type { PromptName, VariablesOf } from "./registry.js";
-import { UsageQueue, type UsageSink } from "./usage-queue.js";
+import { RefusedBatchError, UsageQueue, type UsageSink } from "./usage-queue.js";
 
 /** Options of {@link PromptClient}. */
 export interface PromptClientOptions {
@@ -119,12 +119,14 @@ export function classifySource(source: string): Source {
  * await prompts.close();
  */
 export class PromptClient {
-  private readonly source: Source;
+  /** Undefined when no usable source was given (an unset environment variable, say). */
+  private readonly source: Source | undefined;
   private current: Loaded | undefined;
   private readonly listeners = new Map<keyof PromptClientEvents, Set<(value: never) => void>>();
   private readonly usage: UsageQueue | undefined;
   private readyPromise: Promise<void> | undefined;
   private refreshing: Promise<boolean> | undefined;
+  private refreshAgain = false;
   private refreshTimer: NodeJS.Timeout | undefined;
   private fileWatcher: FSWatcher | undefined;
   private stream: AbortController | undefined;
@@ -134,7 +136,9 @@ export class PromptClient {
   };
 
   constructor(private readonly options: PromptClientOptions) {
-    this.source = classifySource(options.source);
+    const given: unknown = options.source;
+    this.source =
+      typeof given === "string" && given.trim() !== "" ? classifySource(given) : undefined;
     const sink = this.usageSink();
     if (sink) {
       this.usage = new UsageQueue({
@@ -214,13 +218,15 @@ export class PromptClient {
         name,
         version: result.version,
         variant: result.variant,
-        input: variables,
+        // Copies: the event is written later, and the caller may reuse its objects meanwhile.
+        input: { ...(variables as Record<string, unknown>) },
       };
-      if (options.unit !== undefined) event.unit = options.unit;
-      if (options.metadata !== undefined) event.metadata = options.metadata;
+      // What a server would refuse (an empty or huge unit) is left out rather than sent.
+      if (isEventString(options.unit)) event.unit = options.unit;
+      if (options.metadata !== undefined) event.metadata = { ...options.metadata };
       if (this.options.callSite) {
         const site = callSite();
-        if (site) event.call_site = site;
+        if (isEventString(site)) event.call_site = site;
       }
       this.usage.push(event);
     }
@@ -241,15 +247,20 @@ export class PromptClient {
     if (outcome.score !== undefined) event.score = outcome.score;
     if (outcome.success !== undefined) event.success = outcome.success;
     if (outcome.latencyMs !== undefined) event.latency_ms = outcome.latencyMs;
-    if (outcome.tokens !== undefined) event.tokens = outcome.tokens;
+    if (outcome.tokens !== undefined) event.tokens = { ...outcome.tokens };
     if (outcome.cost !== undefined) event.cost = outcome.cost;
-    if (outcome.metadata !== undefined) event.metadata = outcome.metadata;
+    if (outcome.metadata !== undefined) event.metadata = { ...outcome.metadata };
     this.usage.push(event);
   }
 
   /** Fetches the bundle now; resolves true when new prompts were swapped in. A failure keeps the last good ones. */
   refresh(): Promise<boolean> {
-    this.refreshing ??= this.load()
+    if (this.refreshing) {
+      // A change announced while a fetch is in flight may be newer than what it brings.
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = this.load()
       .then((changed) => changed)
       .catch((error: unknown) => {
         this.emit("error", asError(error, `cannot refresh prompts from ${this.describeSource()}`));
@@ -257,6 +268,10 @@ export class PromptClient {
       })
       .finally(() => {
         this.refreshing = undefined;
+        if (this.refreshAgain && !this.closed) {
+          this.refreshAgain = false;
+          void this.refresh();
+        }
       });
     return this.refreshing;
   }
@@ -297,7 +312,7 @@ export class PromptClient {
       if (fallback === undefined) {
         throw new PromptsError(
           "E_IO",
-          `no prompts to serve: ${describe(error)} (and no fallback was given)`,
+          `no prompts to serve: cannot read ${this.describeSource()}: ${describe(error)} (and no fallback was given)`,
           { cause: error },
         );
       }
@@ -310,7 +325,7 @@ export class PromptClient {
       } catch (fallbackError) {
         throw new PromptsError(
           "E_IO",
-          `no prompts to serve: ${describe(error)}; the fallback failed too: ${describe(fallbackError)}`,
+          `no prompts to serve: cannot read ${this.describeSource()}: ${describe(error)}; the fallback failed too: ${describe(fallbackError)}`,
           { cause: error },
         );
       }
@@ -331,7 +346,7 @@ export class PromptClient {
       this.refreshTimer = setInterval(() => void this.refresh(), refreshMs);
       this.refreshTimer.unref();
     }
-    if (!this.options.watch) return;
+    if (!this.options.watch || !this.source) return;
     if (this.source.kind === "file") this.watchFile(this.source.path);
     else if (this.source.kind === "serve") void this.watchEvents(this.source.base);
   }
@@ -339,6 +354,12 @@ export class PromptClient {
   /** Loads from the source; true when the prompts changed. */
   private async load(): Promise<boolean> {
     const source = this.source;
+    if (!source) {
+      throw new PromptsError(
+        "E_USAGE",
+        "no source given: pass source: a prompts serve URL, a bundle URL or a bundle file",
+      );
+    }
     if (source.kind === "file") {
       const text = await readFile(source.path, "utf8");
       const bundle = parseBundle(text, source.path);
@@ -451,8 +472,8 @@ export class PromptClient {
       return /^https?:\/\//i.test(choice)
         ? serveSink(choice, this.options.token)
         : fileSink(choice);
-    if (this.source.kind === "serve") return serveSink(this.source.base, this.options.token);
-    if (this.source.kind === "file")
+    if (this.source?.kind === "serve") return serveSink(this.source.base, this.options.token);
+    if (this.source?.kind === "file")
       return fileSink(join(process.cwd(), ".prompts", "usage", "events.jsonl"));
     // A bare static bundle has nowhere to send events: say so once, and log nothing.
     queueMicrotask(() =>
@@ -474,7 +495,7 @@ export class PromptClient {
   }
 
   private describeSource(): string {
-    return this.options.source;
+    return this.source ? this.options.source : "(no source)";
   }
 
   private emit<K extends keyof PromptClientEvents>(event: K, value: PromptClientEvents[K]): void {
@@ -500,6 +521,12 @@ function serveSink(base: string, token: string | undefined): UsageSink {
       body: JSON.stringify(events),
       signal: AbortSignal.timeout(10_000),
     });
+    // Malformed or too large: sending it again would fail again.
+    if (response.status === 400 || response.status === 413 || response.status === 422) {
+      throw new RefusedBatchError(
+        `POST ${url} refused ${events.length} event(s): ${response.status} ${await response.text()}`,
+      );
+    }
     if (response.status !== 202)
       throw new PromptsError(
         "E_IO",
@@ -528,8 +555,16 @@ function callSite(): string | undefined {
   return frame ? /\(?([^()\s]+:\d+):\d+\)?$/.exec(frame.trim())?.[1] : undefined;
 }
 
+/** A string a usage event can carry (the server's limits). */
+function isEventString(value: string | undefined): value is string {
+  return value !== undefined && value !== "" && value.length <= 1024;
+}
+
+/** An error's message, with the system error code of its cause (ECONNREFUSED) when there is one. */
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: unknown } | undefined;
+  return typeof cause?.code === "string" ? `${error.message} (${cause.code})` : error.message;
 }
 
 function asError(error: unknown, context: string): Error {

@@ -16,6 +16,9 @@ export interface UsageQueueOptions {
   onError: (error: unknown) => void;
 }
 
+/** What a sink throws for a batch it will never accept (a 4xx): dropped, not retried. */
+export class RefusedBatchError extends Error {}
+
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 30_000;
 
@@ -68,6 +71,8 @@ export class UsageQueue {
       this.timer = undefined;
       this.sending = this.sendAll().finally(() => {
         this.sending = undefined;
+        // A failed send is retried after its backoff; events that came meanwhile go next.
+        if (this.queue.length > 0) this.kick(this.failing ? this.retryMs : this.options.flushMs);
       });
     }, delayMs);
     // A queued event must not keep the application alive; close() and beforeExit flush.
@@ -88,10 +93,16 @@ export class UsageQueue {
       try {
         await this.options.sink(batch);
       } catch (error) {
+        if (error instanceof RefusedBatchError) {
+          // Retrying what the sink refuses would block everything behind it: drop and count it.
+          this.queue.splice(0, batch.length);
+          this.dropped += batch.length;
+          this.options.onError(error);
+          continue;
+        }
         if (!this.failing) this.options.onError(error);
         this.failing = true;
         this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
-        this.kick(this.retryMs);
         return;
       }
       this.queue.splice(0, batch.length);
