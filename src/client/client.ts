@@ -167,7 +167,7 @@ export class PromptClient {
     return this.current?.bundle.hash;
   }
 
-  /** Usage events dropped because the queue was full. */
+  /** Usage events dropped: the queue was full, or the sink refused them for good (a 400). */
   get droppedEvents(): number {
     return this.usage?.dropped ?? 0;
   }

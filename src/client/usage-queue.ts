@@ -34,7 +34,7 @@ export class UsageQueue {
   private timer: NodeJS.Timeout | undefined;
   private retryMs = 0;
   private failing = false;
-  /** Events dropped because the queue was full. */
+  /** Events dropped: the queue was full, or the sink refused their batch for good. */
   dropped = 0;
   /** Events the sink accepted. */
   sent = 0;
