@@ -3,10 +3,10 @@ import { type BundleSource, createBundle } from "../../core/bundle.js";
 import { PromptsError } from "../../errors.js";
 import { assertGitRepository, resolveCommit, workTreePrefix } from "../../git/objects.js";
 import { uncommittedPaths } from "../../git/tags.js";
-import { CONFIG_FILE, findRoot, readConfig } from "../../store/config.js";
-import { loadPrompts } from "../../store/load.js";
-import { type CommandContext, loadOptionsOf } from "../io.js";
-import { plural, reportIssues, writeJson } from "../output.js";
+import { CONFIG_FILE, readConfig } from "../../store/config.js";
+import type { CommandContext } from "../io.js";
+import { loadValidPrompts } from "../load-valid.js";
+import { plural, writeJson } from "../output.js";
 import { displayPath, isOutside, writeFileAtomic } from "../write-file.js";
 
 /** Options of `prompts publish`. */
@@ -38,22 +38,9 @@ export async function publishCommand(
   context: CommandContext,
   options: PublishCliOptions,
 ): Promise<number> {
-  const loadOptions = loadOptionsOf(context);
-  const root = loadOptions.root ?? findRoot(loadOptions.cwd);
-  const loaded = await loadPrompts({
-    ...loadOptions,
-    root,
-    ...(options.ref === undefined ? {} : { ref: options.ref }),
-  });
-  const errors = loaded.issues.filter((issue) => issue.severity === "error");
+  const loaded = await loadValidPrompts(context, options.ref, "publish");
+  const { root } = loaded;
   const at = options.ref === undefined ? "" : ` at ${options.ref}`;
-  if (errors.length > 0) {
-    await reportIssues(context, errors);
-    throw new PromptsError(
-      "E_INVALID_PROMPT",
-      `refusing to publish: the prompts${at} have ${plural(errors.length, "error")}; nothing was written (run: prompts validate${options.ref === undefined ? "" : ` --ref ${options.ref}`})`,
-    );
-  }
   if (loaded.prompts.size === 0) {
     throw new PromptsError(
       "E_INVALID_INPUT",
@@ -63,7 +50,7 @@ export async function publishCommand(
 
   const target =
     options.out === undefined
-      ? await configuredTarget(root, loadOptions.cache)
+      ? await configuredTarget(root, context.global.cache)
       : resolve(context.io.cwd, context.global.C ?? ".", options.out);
   const source: BundleSource =
     options.ref === undefined

@@ -2,10 +2,9 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { generateTypes } from "../../core/typegen.js";
 import { PromptsError } from "../../errors.js";
-import { findRoot } from "../../store/config.js";
-import { loadPrompts } from "../../store/load.js";
-import { type CommandContext, loadOptionsOf } from "../io.js";
-import { plural, reportIssues, writeJson } from "../output.js";
+import type { CommandContext } from "../io.js";
+import { loadValidPrompts } from "../load-valid.js";
+import { plural, writeJson } from "../output.js";
 import { displayPath, writeFileAtomic } from "../write-file.js";
 
 /** Where `prompts typegen` writes, relative to the repository root, unless `--out` says. */
@@ -40,22 +39,8 @@ export async function typegenCommand(
   context: CommandContext,
   options: TypegenCliOptions,
 ): Promise<number> {
-  const loadOptions = loadOptionsOf(context);
-  const root = loadOptions.root ?? findRoot(loadOptions.cwd);
-  const loaded = await loadPrompts({
-    ...loadOptions,
-    root,
-    ...(options.ref === undefined ? {} : { ref: options.ref }),
-  });
-  const errors = loaded.issues.filter((issue) => issue.severity === "error");
-  if (errors.length > 0) {
-    await reportIssues(context, errors);
-    const at = options.ref === undefined ? "" : ` at ${options.ref}`;
-    throw new PromptsError(
-      "E_INVALID_PROMPT",
-      `refusing to generate types: the prompts${at} have ${plural(errors.length, "error")}; nothing was written (run: prompts validate${options.ref === undefined ? "" : ` --ref ${options.ref}`})`,
-    );
-  }
+  const loaded = await loadValidPrompts(context, options.ref, "generate types");
+  const { root } = loaded;
 
   const target =
     options.out === undefined
