@@ -1,0 +1,259 @@
+import type { ChalkInstance } from "chalk";
+import { diffWordsWithSpace } from "diff";
+import {
+  type DiffHunk,
+  formatFieldChange,
+  type PromptDiff,
+  type PromptSetDiff,
+} from "../core/diff.js";
+import { formatTable, plural } from "./output.js";
+
+/** What the output needs to know of each side compared. */
+export interface DiffSideLabel {
+  ref: string | null;
+  /** `at v1`, `in the working tree`. */
+  where: string;
+}
+
+// How `prompts diff` prints a comparison: `--stat` lines, or field lines and coloured hunks.
+
+const STATUS_LETTER: Record<PromptDiff["status"], string> = {
+  added: "A",
+  removed: "D",
+  renamed: "R",
+  changed: "M",
+  formatting: "=",
+  invalid: "!",
+};
+
+function statusLetter(entry: PromptDiff, colors: ChalkInstance): string {
+  const letter = STATUS_LETTER[entry.status];
+  switch (entry.status) {
+    case "added":
+      return colors.green(letter);
+    case "removed":
+    case "invalid":
+      return colors.red(letter);
+    case "renamed":
+      return colors.cyan(letter);
+    case "changed":
+      return colors.yellow(letter);
+    case "formatting":
+      return colors.dim(letter);
+  }
+}
+
+function displayName(entry: PromptDiff): string {
+  return entry.status === "renamed" && entry.from && entry.to
+    ? `${entry.from.name} → ${entry.to.name}`
+    : entry.name;
+}
+
+function versions(entry: PromptDiff): string {
+  const before = entry.from?.version ?? "none";
+  const after = entry.to?.version ?? "none";
+  return before === after ? before : `${before} → ${after}`;
+}
+
+function invalidLine(entry: PromptDiff, sides: { from: DiffSideLabel; to: DiffSideLabel }): string {
+  const where = entry.invalidAt === "from" ? sides.from.where : sides.to.where;
+  return `invalid ${where} (see the errors above); not compared`;
+}
+
+function summaryLine(
+  result: PromptSetDiff,
+  sides: { from: DiffSideLabel; to: DiffSideLabel },
+): string {
+  const { summary } = result;
+  const parts = [
+    summary.added > 0 ? `${summary.added} added` : "",
+    summary.removed > 0 ? `${summary.removed} removed` : "",
+    summary.renamed > 0 ? `${summary.renamed} renamed` : "",
+    summary.changed > 0 ? `${summary.changed} changed` : "",
+    summary.formatting > 0 ? `${summary.formatting} formatting only` : "",
+    summary.invalid > 0 ? `${summary.invalid} invalid` : "",
+    `${summary.unchanged} unchanged`,
+  ].filter((part) => part !== "");
+  const breaking =
+    summary.breaking > 0 ? `; ${plural(summary.breaking, "prompt")} with breaking changes` : "";
+  const what = result.different ? parts.join(", ") : `no prompt changes (${parts.join(", ")})`;
+  const toName = sides.to.ref ?? "working tree";
+  return `${sides.from.ref ?? "working tree"} → ${toName}: ${what}${breaking}`;
+}
+
+/** `--stat`: one line per prompt with its counts, then the summary. */
+/** One line per prompt with counts, then the summary line (`--stat`). */
+export function formatStat(
+  result: PromptSetDiff,
+  sides: { from: DiffSideLabel; to: DiffSideLabel },
+  colors: ChalkInstance,
+): string {
+  // Name and versions line up; the rest follows, so that empty cells leave no gaps.
+  const rows = result.prompts.map((entry) => {
+    const head = `${statusLetter(entry, colors)} ${colors.bold(displayName(entry))}`;
+    if (entry.status === "formatting") {
+      return [head, colors.dim(versions(entry)), colors.dim("formatting only")];
+    }
+    if (entry.status === "invalid") return [head, invalidLine(entry, sides)];
+    let added = 0;
+    let removed = 0;
+    for (const body of entry.bodies) {
+      added += body.added;
+      removed += body.removed;
+    }
+    const compared = entry.from !== null && entry.to !== null;
+    const details = [
+      compared && entry.from?.version !== entry.to?.version
+        ? `${colors.green(`+${added}`)} ${colors.red(`-${removed}`)}`
+        : "",
+      entry.fields.length > 0 ? plural(entry.fields.length, "field") : "",
+      entry.breaking.length > 0 ? colors.red("breaking") : "",
+    ].filter((detail) => detail !== "");
+    return [head, colors.dim(versions(entry)), details.join("  ")];
+  });
+  const table = rows.length > 0 ? `${prefixLines(formatTable(rows), " ")}\n` : "";
+  return `${table}${summaryLine(result, sides)}\n`;
+}
+
+function prefixLines(text: string, prefix: string): string {
+  return text
+    .split("\n")
+    .map((line) => prefix + line)
+    .join("\n");
+}
+
+/** The whole difference: per prompt its fields, breaking changes, includers and line diffs. */
+export function formatFull(
+  result: PromptSetDiff,
+  sides: { from: DiffSideLabel; to: DiffSideLabel },
+  colors: ChalkInstance,
+  rendering: boolean,
+): string {
+  const blocks: string[] = [];
+  for (const entry of result.prompts) {
+    const lines: string[] = [];
+    const letter = statusLetter(entry, colors);
+    const name = colors.bold(displayName(entry));
+    if (entry.status === "formatting") {
+      blocks.push(
+        `${letter} ${name}: ${colors.dim(`formatting only, same version ${versions(entry)}`)}`,
+      );
+      continue;
+    }
+    if (entry.status === "invalid") {
+      blocks.push(`${letter} ${name}: ${invalidLine(entry, sides)}`);
+      continue;
+    }
+    lines.push(`${letter} ${name}  ${colors.dim(versions(entry))}`);
+    if (entry.viaPartials.length > 0) {
+      const label = entry.viaPartials.length === 1 ? "partial changed" : "partials changed";
+      lines.push(`  ${colors.dim(`${label}: ${entry.viaPartials.join(", ")}`)}`);
+    }
+    for (const field of entry.fields) lines.push(`  ${formatFieldChange(field)}`);
+    for (const breaking of entry.breaking) {
+      lines.push(`  ${colors.red.bold("breaking:")} ${colors.red(breaking.message)}`);
+    }
+    if (entry.includedBy.length > 0) {
+      lines.push(`  included by: ${entry.includedBy.join(", ")}`);
+    }
+    for (const body of entry.bodies) {
+      const label = body.role ? `${body.path} (${body.role})` : body.path;
+      lines.push(`  ${colors.cyan(`${label}:`)}`);
+      for (const line of formatHunks(body.hunks, colors)) lines.push(`  ${line}`);
+    }
+    const rendered = entry.rendered;
+    if (rendered) {
+      const errors = [
+        rendered.fromError === undefined
+          ? ""
+          : `cannot render ${sides.from.where}: ${renderProblem(rendered.fromError)}`,
+        rendered.toError === undefined
+          ? ""
+          : `cannot render ${sides.to.where}: ${renderProblem(rendered.toError)}`,
+      ].filter((error) => error !== "");
+      if (errors.length > 0) {
+        for (const error of errors)
+          lines.push(`  ${colors.cyan("rendered:")} ${colors.red(error)}`);
+      } else if (rendered.hunks.length === 0) {
+        lines.push(`  ${colors.cyan("rendered:")} same text`);
+      } else {
+        lines.push(`  ${colors.cyan("rendered:")}`);
+        for (const line of formatHunks(rendered.hunks, colors)) lines.push(`  ${line}`);
+      }
+    } else if (rendering && (entry.status === "changed" || entry.status === "renamed")) {
+      if (entry.from?.version !== entry.to?.version) {
+        lines.push(`  ${colors.dim("rendered: no variables for it in --vars")}`);
+      }
+    }
+    blocks.push(lines.join("\n"));
+  }
+  const body = blocks.length > 0 ? `${blocks.join("\n\n")}\n\n` : "";
+  return `${body}${summaryLine(result, sides)}\n`;
+}
+
+/** A render error without its `cannot render "name": ` lead, which the line already says. */
+function renderProblem(message: string): string {
+  return message.replace(/^cannot render "[^"]*": /, "");
+}
+
+/**
+ * Unified diff lines, coloured; a run of removed lines followed by as many added ones is
+ * highlighted word by word, so the edit inside a long line stands out.
+ */
+function formatHunks(hunks: readonly DiffHunk[], colors: ChalkInstance): string[] {
+  const out: string[] = [];
+  const words = colors.level > 0;
+  for (const hunk of hunks) {
+    out.push(
+      colors.cyan(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`),
+    );
+    const lines = hunk.lines;
+    for (let i = 0; i < lines.length;) {
+      const line = lines[i] as string;
+      if (!line.startsWith("-")) {
+        out.push(plainLine(line, colors));
+        i++;
+        continue;
+      }
+      let removedEnd = i;
+      while (lines[removedEnd]?.startsWith("-")) removedEnd++;
+      let addedEnd = removedEnd;
+      while (lines[addedEnd]?.startsWith("+")) addedEnd++;
+      const removed = lines.slice(i, removedEnd);
+      const added = lines.slice(removedEnd, addedEnd);
+      if (words && removed.length === added.length) {
+        const pairs = removed.map((old, k) =>
+          wordDiff(old.slice(1), (added[k] as string).slice(1), colors),
+        );
+        out.push(...pairs.map((pair) => pair[0]), ...pairs.map((pair) => pair[1]));
+      } else {
+        out.push(...removed.map((old) => plainLine(old, colors)));
+        out.push(...added.map((line) => plainLine(line, colors)));
+      }
+      i = addedEnd;
+    }
+  }
+  return out;
+}
+
+function plainLine(line: string, colors: ChalkInstance): string {
+  if (line.startsWith("-")) return colors.red(line);
+  if (line.startsWith("+")) return colors.green(line);
+  if (line.startsWith("\\")) return colors.dim(line);
+  return line;
+}
+
+/** A removed and an added line with the words that differ shown in reverse video. */
+function wordDiff(before: string, after: string, colors: ChalkInstance): [string, string] {
+  let old = colors.red("-");
+  let current = colors.green("+");
+  for (const part of diffWordsWithSpace(before, after)) {
+    if (part.removed) old += colors.red.inverse(part.value);
+    else if (part.added) current += colors.green.inverse(part.value);
+    else {
+      old += colors.red(part.value);
+      current += colors.green(part.value);
+    }
+  }
+  return [old, current];
+}
