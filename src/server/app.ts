@@ -293,7 +293,7 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
         return;
       }
       const gzip = /\bgzip\b/.test(String(request.headers["accept-encoding"] ?? ""));
-      const body = gzip ? current.gzipped() : current.bundle;
+      const body = gzip ? current.gzipped() : current.bundle();
       response.writeHead(200, {
         "content-type": "application/json; charset=utf-8",
         "content-length": body.length,

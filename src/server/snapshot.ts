@@ -10,8 +10,11 @@ import { variantWeights } from "../core/variants.js";
  */
 export interface Snapshot {
   prompts: ReadonlyMap<string, Prompt>;
-  /** The bundle file's bytes, exactly as `prompts publish` would write them. */
-  bundle: Buffer;
+  /**
+   * The bundle file's bytes, exactly as `prompts publish` would write them; put together on
+   * first use, so edits nobody fetches cost no copy of the whole bundle.
+   */
+  bundle(): Buffer;
   hash: string;
   etag: string;
   /** The bundle gzipped, made on the first request that accepts gzip. */
@@ -51,16 +54,22 @@ export class SnapshotBuilder {
       parts.push(fragment.bytes);
     });
     const hash = digest.update("}").digest("hex");
-    const { head, tail } = bundleEnvelope(hash, source);
-    const bundle = Buffer.concat([Buffer.from(`${head}{`), ...parts, Buffer.from(`}${tail}`)]);
+    let bundle: Buffer | undefined;
+    const bytes = () => {
+      if (!bundle) {
+        const { head, tail } = bundleEnvelope(hash, source);
+        bundle = Buffer.concat([Buffer.from(`${head}{`), ...parts, Buffer.from(`}${tail}`)]);
+      }
+      return bundle;
+    };
     let gzipped: Buffer | undefined;
     const lists = new Map<boolean, Buffer>();
     return {
       prompts,
-      bundle,
+      bundle: bytes,
       hash,
       etag: `"${hash}"`,
-      gzipped: () => (gzipped ??= gzipSync(bundle)),
+      gzipped: () => (gzipped ??= gzipSync(bytes())),
       listBody: (flat) => {
         let body = lists.get(flat);
         if (!body) {
