@@ -1,13 +1,16 @@
 import { createHash } from "node:crypto";
 import {
+  closeSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -193,19 +196,35 @@ export class ParsePack {
   save(): void {
     if (!this.dirty) return;
     this.generation++;
-    const entries: PackFile["entries"] = {};
-    for (const [key, [generation, value]] of this.entries) {
-      const current = this.used.has(key) ? this.generation : generation;
-      if (current > this.generation - PACK_GENERATIONS) entries[key] = [current, value];
-    }
     const temp = `${this.path}.${process.pid}.tmp`;
+    let fd: number | undefined;
     try {
       makeCacheDir(this.root, dirname(this.path));
-      const file: PackFile = { salt: cacheSalt(), generation: this.generation, entries };
-      writeFileSync(temp, JSON.stringify(file));
+      // Written entry by entry: one string of the whole pack would be tens of megabytes at once.
+      fd = openSync(temp, "w");
+      writeSync(
+        fd,
+        `{"salt":${JSON.stringify(cacheSalt())},"generation":${this.generation},"entries":{`,
+      );
+      let first = true;
+      let chunk = "";
+      for (const [key, [generation, value]] of this.entries) {
+        const current = this.used.has(key) ? this.generation : generation;
+        if (current <= this.generation - PACK_GENERATIONS) continue;
+        chunk += `${first ? "" : ","}${JSON.stringify(key)}:[${current},${JSON.stringify(value)}]`;
+        first = false;
+        if (chunk.length > 1 << 16) {
+          writeSync(fd, chunk);
+          chunk = "";
+        }
+      }
+      writeSync(fd, `${chunk}}}`);
+      closeSync(fd);
+      fd = undefined;
       renameSync(temp, this.path);
       this.dirty = false;
     } catch {
+      if (fd !== undefined) closeSync(fd);
       rmSync(temp, { force: true });
     }
   }
