@@ -1,11 +1,12 @@
 import { mkdirSync } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
-import { join } from "node:path";
+import { type FileHandle, open, rename } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { USAGE_DIR } from "../store/usage-store.js";
 
-/** Where usage events go, under the repository root (git-ignored with `.prompts/`). */
-export const USAGE_DIR = ".prompts/usage";
 /** The file events are appended to. */
 export const USAGE_FILE = "events.jsonl";
+/** Size at which the log file is rotated. */
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
 interface Pending {
   text: string;
@@ -24,12 +25,21 @@ export class UsageLog {
   private writing: Promise<void> | undefined;
   /** Events durably written since start. */
   written = 0;
+  private size = -1;
 
-  constructor(readonly path: string) {}
+  /**
+   * @param path the file appended to
+   * @param maxBytes past this size the file is renamed aside (`events-<time>.jsonl`) and a new
+   *   one started, so no file grows without bound; readers read them all in order
+   */
+  constructor(
+    readonly path: string,
+    private readonly maxBytes = DEFAULT_MAX_BYTES,
+  ) {}
 
   /** The log of a repository. */
-  static forRoot(root: string): UsageLog {
-    return new UsageLog(join(root, USAGE_DIR, USAGE_FILE));
+  static forRoot(root: string, maxBytes?: number): UsageLog {
+    return new UsageLog(join(root, USAGE_DIR, USAGE_FILE), maxBytes);
   }
 
   /** Appends whole lines (one JSON event each); resolves once they are durable. */
@@ -48,8 +58,12 @@ export class UsageLog {
         this.queue = [];
         try {
           const handle = await this.open();
-          await handle.appendFile(batch.map((item) => item.text).join(""));
+          const text = batch.map((item) => item.text).join("");
+          await handle.appendFile(text);
           await handle.datasync();
+          if (this.size < 0) this.size = (await handle.stat()).size;
+          else this.size += Buffer.byteLength(text);
+          if (this.size >= this.maxBytes) await this.rotate();
           this.written += batch.reduce((sum, item) => sum + item.text.split("\n").length - 1, 0);
           for (const item of batch) item.resolve();
         } catch (error) {
@@ -59,6 +73,16 @@ export class UsageLog {
     } finally {
       this.writing = undefined;
     }
+  }
+
+  /** Moves the full file aside; the next batch starts a new one. */
+  private async rotate(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    this.size = -1;
+    if (handle) await (await handle).close();
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    await rename(this.path, join(dirname(this.path), `events-${stamp}-${process.pid}.jsonl`));
   }
 
   private open(): Promise<FileHandle> {

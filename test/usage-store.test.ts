@@ -1,0 +1,73 @@
+import { appendFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { PromptEvent } from "../src/core/usage.js";
+import { UsageLog } from "../src/server/usage-log.js";
+import { readUsageEvents, USAGE_DIR } from "../src/store/usage-store.js";
+import { tempDir } from "./helpers.js";
+
+const usage = (i: number): PromptEvent => ({
+  type: "usage",
+  id: `u${i}`,
+  ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+  name: "greeting",
+  version: "aaaaaaaaaaaa",
+  variant: "default",
+});
+
+async function readAll(root: string) {
+  const events: PromptEvent[] = [];
+  const report = await readUsageEvents(root, (event) => events.push(event));
+  return { events, report };
+}
+
+describe("the usage store", () => {
+  it("rotates the log by size and reads every file back in order", async () => {
+    const root = tempDir();
+    const log = UsageLog.forRoot(root, 1_000);
+    for (let i = 0; i < 60; i++) await log.append([JSON.stringify(usage(i))]);
+    await log.close();
+    const files = readdirSync(join(root, USAGE_DIR));
+    expect(files.filter((name) => name.startsWith("events-")).length).toBeGreaterThan(2);
+    const { events, report } = await readAll(root);
+    expect(events.map((event) => event.id)).toEqual(Array.from({ length: 60 }, (_, i) => `u${i}`));
+    expect(report).toMatchObject({ events: 60, skipped: 0, warnings: [] });
+    expect(report.files).toBe(files.length);
+  });
+
+  it("skips a torn last line with a warning, never an error", async () => {
+    const root = tempDir();
+    const log = UsageLog.forRoot(root);
+    await log.append([JSON.stringify(usage(1)), JSON.stringify(usage(2))]);
+    await log.close();
+    appendFileSync(join(root, USAGE_DIR, "events.jsonl"), '{"type":"usage","id":"u3","na');
+    const { events, report } = await readAll(root);
+    expect(events.map((event) => event.id)).toEqual(["u1", "u2"]);
+    expect(report.skipped).toBe(1);
+    expect(report.warnings).toEqual([
+      expect.stringMatching(/events\.jsonl:3: the last line is torn/),
+    ]);
+  });
+
+  it("skips lines that are not events, naming them, and goes on", async () => {
+    const root = tempDir({
+      [`${USAGE_DIR}/events.jsonl`]: `${JSON.stringify(usage(1))}\nnot json\n{"type":"other"}\n${JSON.stringify(usage(2))}\n`,
+    });
+    const { events, report } = await readAll(root);
+    expect(events.map((event) => event.id)).toEqual(["u1", "u2"]);
+    expect(report.skipped).toBe(2);
+    expect(report.warnings).toEqual([
+      expect.stringMatching(/events\.jsonl:2: not a JSON event/),
+      expect.stringMatching(/events\.jsonl:3: not a usage or outcome event/),
+    ]);
+  });
+
+  it("reads nothing, without error, where no event was ever logged", async () => {
+    expect((await readAll(tempDir())).report).toEqual({
+      files: 0,
+      events: 0,
+      skipped: 0,
+      warnings: [],
+    });
+  });
+});
