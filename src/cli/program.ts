@@ -186,6 +186,19 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
       finish(await typegenCommand(context(command), options));
     });
 
+  program
+    .command("promote")
+    .description("make a variant the prompt's body and end the experiment, ready to commit")
+    .argument("<name>", "prompt name")
+    .argument("<variant>", "the variant that won")
+    .option("--dry-run", "print the rewritten file instead of writing it")
+    .action(
+      async (name: string, variant: string, options: { dryRun?: boolean }, command: Command) => {
+        const { promoteCommand } = await import("./commands/promote.js");
+        finish(await promoteCommand(context(command), name, variant, options));
+      },
+    );
+
   const hook = program.command("hook").description("manage the git pre-commit hook");
   hook
     .command("install")
