@@ -499,8 +499,70 @@ async function clientBench() {
   }
 }
 
+/**
+ * prompts stats over 100,000 and 1,000,000 events (usages and outcomes, half each): time, and
+ * peak resident memory, which must not grow with the number of events (the store is streamed).
+ */
+function statsBench() {
+  const base = mkdtempSync(join(tmpdir(), "gitprompts-bench-stats-"));
+  try {
+    console.log("prompts stats over generated usage stores");
+    for (const events of [100_000, 1_000_000]) {
+      const root = join(base, String(events));
+      execFileSync("mkdir", ["-p", join(root, ".prompts", "usage"), join(root, "prompts")]);
+      const lines = [];
+      for (let i = 0; i < events / 2; i++) {
+        const variant = i % 3 === 0 ? "concise" : "default";
+        const id = `u${i}`;
+        lines.push(
+          JSON.stringify({
+            type: "usage",
+            id,
+            ts: "2026-11-01T00:00:00.000Z",
+            name: `p${i % 20}`,
+            version: "aaaaaaaaaaaa",
+            variant,
+            unit: `user-${i}`,
+            input: { q: "x" },
+          }),
+        );
+        lines.push(
+          JSON.stringify({
+            type: "outcome",
+            id: `o${i}`,
+            ts: "2026-11-01T00:00:01.000Z",
+            usage_id: id,
+            score: (i % 10) / 10,
+            success: i % 4 !== 0,
+            latency_ms: 100 + (i % 900),
+            tokens: { input: 300, output: 120 },
+            cost: 0.001,
+          }),
+        );
+      }
+      writeFileSync(join(root, ".prompts", "usage", "events.jsonl"), `${lines.join("\n")}\n`);
+      lines.length = 0;
+      const result = spawnSync(
+        "/usr/bin/time",
+        ["-f", "%e %M", process.execPath, BIN, "-C", root, "stats", "--by", "variant"],
+        { encoding: "utf8" },
+      );
+      const [seconds, kb] = (result.stderr.trim().split("\n").pop() ?? "0 0")
+        .split(" ")
+        .map(Number);
+      console.log(
+        `  ${String(events).padStart(9)} events: ${seconds.toFixed(2)} s, peak RSS ${(kb / 1024).toFixed(0)} MB (goal: 1,000,000 under 5 s, memory not growing with the events)`,
+      );
+      rmSync(root, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
 // `npm run bench -- history` runs one section; no argument runs them all.
 const sections = {
+  stats: statsBench,
   serve: serveBench,
   client: clientBench,
   render: renderThroughput,

@@ -199,6 +199,19 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
       },
     );
 
+  program
+    .command("stats")
+    .description("compare versions or variants on reported outcomes, with confidence intervals")
+    .argument("[name]", "only this prompt")
+    .option("--by <what>", "group by version or variant", "version")
+    .option("--since <date>", "only usages at or after this date")
+    .option("--until <date>", "only usages at or before this date")
+    .option("--from <url>", "read the statistics of a prompts serve instead of the local store")
+    .action(async (name: string | undefined, options: StatsCliOptions, command: Command) => {
+      const { statsCommand } = await import("./commands/stats.js");
+      finish(await statsCommand(context(command), name, options));
+    });
+
   const hook = program.command("hook").description("manage the git pre-commit hook");
   hook
     .command("install")
@@ -246,6 +259,14 @@ export interface LabelCliOptions {
   history?: boolean;
   delete?: boolean;
   force?: boolean;
+}
+
+/** Options of `prompts stats`. */
+export interface StatsCliOptions {
+  by?: string;
+  since?: string;
+  until?: string;
+  from?: string;
 }
 
 /** Options of `prompts serve`. */

@@ -12,6 +12,7 @@ import { isPlainObject } from "../core/json.js";
 import { PROMPT_NAME_PATTERN } from "../core/names.js";
 import { renderPrompt } from "../core/render.js";
 import type { Issue } from "../core/types.js";
+import type { StatsOptions } from "../core/stats.js";
 import { checkEvent, type PromptEvent } from "../core/usage.js";
 import { chooseVariant } from "../core/variants.js";
 import { PromptsError } from "../errors.js";
@@ -19,6 +20,7 @@ import { resolvePromptRef } from "../git/labels.js";
 import { findRoot } from "../store/config.js";
 import { LiveTree } from "../store/live-tree.js";
 import { loadPrompts } from "../store/load.js";
+import { usageStats } from "../store/stats.js";
 import { type Snapshot, SnapshotBuilder } from "./snapshot.js";
 import { UsageLog } from "./usage-log.js";
 import { watchTree } from "./watch.js";
@@ -405,11 +407,24 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     }
     if (path === "/v1/stats") {
       allow("GET");
-      throw new HttpError(
-        501,
-        "not_implemented",
-        "statistics are not built yet (see prompts stats)",
-      );
+      const by = query.get("by") ?? "version";
+      if (by !== "version" && by !== "variant") {
+        throw new HttpError(400, "invalid_request", `by: must be version or variant, got "${by}"`);
+      }
+      const options: StatsOptions = { by };
+      for (const field of ["name", "since", "until"] as const) {
+        const value = query.get(field);
+        if (value !== null && value !== "") options[field] = value;
+      }
+      // Events the log is still writing are in it once acknowledged: the report sees them all.
+      try {
+        sendJson(response, 200, await usageStats(root, options));
+      } catch (error) {
+        if (error instanceof PromptsError)
+          throw new HttpError(400, "invalid_request", error.message);
+        throw error;
+      }
+      return;
     }
     throw new HttpError(404, "not_found", `no route ${path}`);
   };
