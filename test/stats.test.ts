@@ -7,21 +7,10 @@ import {
   twoProportionTest,
   welchTest,
   wilsonInterval,
+  mulberry32,
 } from "../src/core/stats.js";
 import type { GroupStats, StatsOptions } from "../src/core/stats.js";
 import type { OutcomeEvent, UsageEvent } from "../src/core/usage.js";
-
-/** A small seedable PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A standard normal draw (Box–Muller). */
 function gaussian(random: () => number): number {

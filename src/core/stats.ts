@@ -589,7 +589,7 @@ function percentile(sorted: Float64Array, q: number): number | null {
 }
 
 /** A small seedable PRNG (mulberry32): uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
