@@ -21,6 +21,8 @@ export class LiveTree {
   /** Valid prompts by name. */
   readonly prompts = new Map<string, Prompt>();
   private readonly sources = new Map<string, PromptSource[]>();
+  /** The names that have files, kept with `sources`: no set of all names is built per edit. */
+  private readonly names = new Set<string>();
   private readonly issuesByName = new Map<string, Issue[]>();
   /** partial name → names of the prompts that include it. */
   private readonly includers = new Map<string, Set<string>>();
@@ -86,8 +88,13 @@ export class LiveTree {
       touched.add(name);
       this.unindex(name);
       const sources = await loadNameSources(this.root, this.dir, name);
-      if (sources.length === 0) this.sources.delete(name);
-      else this.sources.set(name, sources);
+      if (sources.length === 0) {
+        this.sources.delete(name);
+        this.names.delete(name);
+      } else {
+        this.sources.set(name, sources);
+        this.names.add(name);
+      }
       this.index(name);
     }
     // Upwards: whatever includes a touched prompt, directly or not, may change with it.
@@ -102,7 +109,7 @@ export class LiveTree {
       }
     }
     const subset = [...context].flatMap((name) => this.sources.get(name) ?? []);
-    const result = validatePrompts(subset, new Set(this.sources.keys()));
+    const result = validatePrompts(subset, this.names);
     const changed: string[] = [];
     for (const name of affected) {
       const before = this.prompts.get(name)?.version;
@@ -120,6 +127,7 @@ export class LiveTree {
 
   private replaceAll(sources: readonly PromptSource[]): void {
     this.sources.clear();
+    this.names.clear();
     this.includers.clear();
     this.prompts.clear();
     this.issuesByName.clear();
@@ -127,6 +135,7 @@ export class LiveTree {
       const list = this.sources.get(source.name);
       if (list) list.push(source);
       else this.sources.set(source.name, [source]);
+      this.names.add(source.name);
     }
     for (const name of this.sources.keys()) this.index(name);
     const result = validatePrompts(sources);
