@@ -12,6 +12,15 @@ import { generatePromptTree } from "./generate.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "bin", "prompts.js");
+/** What answerer_prompt is rendered with in the in-process benchmarks. */
+const ANSWERER_VARIABLES = {
+  infos: [
+    "RAG retrieves documents first.",
+    "They are given to the model as context.",
+    "It reduces hallucinations.",
+  ],
+  user_query: "What is RAG?",
+};
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (ms) => (ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`);
 
@@ -31,14 +40,7 @@ function timeSpawn(args, cwd = ROOT, env = process.env, command = process.execPa
 async function renderThroughput() {
   const { prompts } = await loadPrompts({ root: ROOT, cache: false });
   const prompt = prompts.get("answerer_prompt");
-  const variables = {
-    infos: [
-      "RAG retrieves documents first.",
-      "They are given to the model as context.",
-      "It reduces hallucinations.",
-    ],
-    user_query: "What is RAG?",
-  };
+  const variables = ANSWERER_VARIABLES;
   const iterations = 200_000;
   const measure = (fn) => {
     for (let i = 0; i < 20_000; i++) fn();
@@ -399,14 +401,7 @@ async function clientBench() {
   try {
     const bundleFile = join(base, "bundle.json");
     timeSpawn([BIN, "-C", ROOT, "publish", "--out", bundleFile, "--no-cache"]);
-    const variables = {
-      infos: [
-        "RAG retrieves documents first.",
-        "They are given to the model as context.",
-        "It reduces hallucinations.",
-      ],
-      user_query: "What is RAG?",
-    };
+    const variables = ANSWERER_VARIABLES;
     const quiet = new PromptClient({ source: bundleFile, usage: false, refreshMs: 0 });
     await quiet.ready();
     let delivered = 0;

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { PromptHistoryEntry } from "../src/store/history.js";
 import { type CliResult, cli, git, gitRepo, tempDir, writeFiles } from "./helpers.js";
 
 /** The greeting prompt with one word changed, so every version has its own content. */
@@ -86,16 +87,7 @@ async function versionAt(repo: string, ref: string, name: string): Promise<strin
 
 interface LogJson {
   name: string;
-  versions: {
-    version: string | null;
-    state: "valid" | "invalid" | "deleted";
-    commit: string;
-    date: string;
-    author: string;
-    subject: string;
-    file: string;
-    tag: string | null;
-  }[];
+  versions: PromptHistoryEntry[];
 }
 
 async function logJson(repo: string, name: string): Promise<LogJson> {
