@@ -1,3 +1,5 @@
+import { findRoot } from "../store/config.js";
+
 /** A stream the CLI writes to. */
 export interface OutputStream {
   write(chunk: string): unknown;
@@ -47,4 +49,10 @@ export function loadOptionsOf(context: CommandContext): {
 
 function resolvePath(cwd: string, path: string): string {
   return path.startsWith("/") ? path : `${cwd.replace(/\/+$/, "")}/${path}`;
+}
+
+/** The repository root a command works in: `-C` as given, else searched upwards from cwd. */
+export function rootOf(context: CommandContext): string {
+  const { root, cwd } = loadOptionsOf(context);
+  return root ?? findRoot(cwd);
 }

@@ -1,7 +1,6 @@
 import { PromptsError } from "../errors.js";
-import { findRoot } from "../store/config.js";
 import { type LoadResult, loadPrompts } from "../store/load.js";
-import { type CommandContext, loadOptionsOf } from "./io.js";
+import { type CommandContext, loadOptionsOf, rootOf } from "./io.js";
 import { plural, reportIssues } from "./output.js";
 
 /**
@@ -15,7 +14,7 @@ export async function loadValidPrompts(
   refusing: string,
 ): Promise<LoadResult> {
   const loadOptions = loadOptionsOf(context);
-  const root = loadOptions.root ?? findRoot(loadOptions.cwd);
+  const root = rootOf(context);
   const loaded = await loadPrompts({ ...loadOptions, root, ...(ref === undefined ? {} : { ref }) });
   const errors = loaded.issues.filter((issue) => issue.severity === "error");
   if (errors.length > 0) {

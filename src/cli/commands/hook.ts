@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PromptsError } from "../../errors.js";
 import { hooksDirectory, workTreePrefix } from "../../git/objects.js";
-import { findRoot } from "../../store/config.js";
-import { type CommandContext, loadOptionsOf } from "../io.js";
+import { type CommandContext, rootOf } from "../io.js";
 
 const MARKER = "# installed by gitprompts: prompts hook install";
 /** Where a hook that was there before ours is kept, and run first. */
@@ -42,8 +41,7 @@ exit 1
 async function hookPaths(
   context: CommandContext,
 ): Promise<{ hook: string; chained: string; project: string }> {
-  const options = loadOptionsOf(context);
-  const root = options.root ?? findRoot(options.cwd);
+  const root = rootOf(context);
   let dir: string;
   try {
     dir = await hooksDirectory(root);

@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { appendFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { CONFIG_FILE, findRoot, readConfig } from "../../store/config.js";
+import { CONFIG_FILE, readConfig } from "../../store/config.js";
 import type { CommandContext } from "../io.js";
-import { loadOptionsOf } from "../io.js";
+import { loadOptionsOf, rootOf } from "../io.js";
 
 const EXAMPLE_NAME = "hello";
 
@@ -31,7 +31,7 @@ const IGNORED = [".prompts/"];
 /** `prompts init`: scaffolds what a repository needs, never overwriting anything. */
 export async function initCommand(context: CommandContext): Promise<number> {
   const options = loadOptionsOf(context);
-  const root = options.root ?? findRoot(options.cwd);
+  const root = rootOf(context);
   const dir = options.dir ?? (await readConfig(root, false)).dir;
   const lines: string[] = [];
   const say = (verb: string, path: string, note = "") =>

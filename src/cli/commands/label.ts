@@ -7,10 +7,9 @@ import {
   type LabelMove,
   moveLabel,
 } from "../../git/labels.js";
-import { findRoot } from "../../store/config.js";
 import { loadPrompts } from "../../store/load.js";
 import { PromptsError } from "../../errors.js";
-import { type CommandContext, loadOptionsOf } from "../io.js";
+import { type CommandContext, loadOptionsOf, rootOf } from "../io.js";
 import { colorsFor, formatTable, plural, reportIssues, writeJson } from "../output.js";
 import type { LabelCliOptions } from "../program.js";
 
@@ -26,7 +25,7 @@ export async function labelCommand(
   options: LabelCliOptions,
 ): Promise<number> {
   const loadOptions = loadOptionsOf(context);
-  const root = loadOptions.root ?? findRoot(loadOptions.cwd);
+  const root = rootOf(context);
   if (label !== undefined) checkLabelName(label);
   await assertGitRepository(root, "prompts label");
   if (options.delete) {

@@ -10,9 +10,9 @@ import {
   uncommittedPaths,
 } from "../../git/tags.js";
 import { isPromptFileName } from "../../core/names.js";
-import { findRoot, readConfig } from "../../store/config.js";
+import { readConfig } from "../../store/config.js";
 import { loadPrompts } from "../../store/load.js";
-import { type CommandContext, loadOptionsOf } from "../io.js";
+import { type CommandContext, loadOptionsOf, rootOf } from "../io.js";
 import { colorsFor, formatTable, plural, reportIssues, writeJson } from "../output.js";
 import type { TagCliOptions } from "../program.js";
 
@@ -26,7 +26,7 @@ export async function tagCommand(
   options: TagCliOptions,
 ): Promise<number> {
   const loadOptions = loadOptionsOf(context);
-  const root = loadOptions.root ?? findRoot(loadOptions.cwd);
+  const root = rootOf(context);
   await assertGitRepository(root, "prompts tag");
   if (options.list) return listCommand(context, root, loadOptions.dir);
   if (name === undefined)
