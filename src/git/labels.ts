@@ -1,5 +1,5 @@
 import { PromptsError } from "../errors.js";
-import { resolveCommit, runGit } from "./objects.js";
+import { describeRevisions, type GitObjectInfo, resolveCommit, runGit } from "./objects.js";
 
 /**
  * Labels (environments such as `production`) are refs under `refs/prompts/labels/`. Each points
@@ -179,18 +179,54 @@ export async function deleteLabel(root: string, label: string): Promise<void> {
  * A label whose deployed commit is gone locally reads from its own commit, which has the same tree.
  */
 export async function resolvePromptRef(root: string, ref: string): Promise<string> {
-  if (LABEL_NAME.test(ref)) {
-    const commit = await labelCommit(root, ref);
-    if (commit !== undefined) {
-      const [move] = parseMoves(
-        await runGit(root, ["log", "-1", `--format=${FIELDS.join("%x00")}%x1e`, commit]),
-      );
-      const target = move?.target;
-      if (target && (await commitExists(root, target))) return target;
-      return commit;
+  return (await locatePromptRef(root, ref)).commit;
+}
+
+/**
+ * {@link resolvePromptRef}, and what `path` (from the top of the work tree) is in that commit,
+ * asked together: one `git cat-file --batch-check` in the usual case. `object` is undefined
+ * when the commit has nothing at `path`.
+ */
+export async function locatePromptRef(
+  root: string,
+  ref: string,
+  path?: string,
+): Promise<{ commit: string; object: GitObjectInfo | undefined }> {
+  const labelRef = LABEL_NAME.test(ref) ? `${LABEL_NAMESPACE}${ref}^{commit}` : undefined;
+  const commitSpec = `${ref}^{commit}`;
+  const pathSpec = (commit: string) => `${commit}:${path}`;
+  const specs = [commitSpec];
+  if (labelRef !== undefined) specs.push(labelRef);
+  if (path !== undefined) specs.push(pathSpec(commitSpec));
+  // A ref git would read as an option, or with a line break, is never looked up in a batch.
+  const found = ref.startsWith("-") ? undefined : await describeRevisions(root, specs);
+  const labelCommit = labelRef === undefined ? undefined : found?.get(labelRef);
+  let commit: string;
+  if (labelCommit !== undefined) {
+    commit = await deployedCommit(root, labelCommit.oid);
+  } else {
+    const resolved = found?.get(commitSpec)?.oid;
+    // resolveCommit fails with the precise one-line error (and a hint in a shallow clone).
+    commit = resolved ?? (await resolveCommit(root, ref));
+    if (resolved !== undefined && path !== undefined) {
+      return { commit, object: found?.get(pathSpec(commitSpec)) };
     }
   }
-  return resolveCommit(root, ref);
+  if (path === undefined) return { commit, object: undefined };
+  return {
+    commit,
+    object: (await describeRevisions(root, [pathSpec(commit)])).get(pathSpec(commit)),
+  };
+}
+
+/** What a label commit deploys: its target when that commit is here, else itself (same tree). */
+async function deployedCommit(root: string, labelCommit: string): Promise<string> {
+  const [move] = parseMoves(
+    await runGit(root, ["log", "-1", `--format=${FIELDS.join("%x00")}%x1e`, labelCommit]),
+  );
+  const target = move?.target;
+  if (target && (await commitExists(root, target))) return target;
+  return labelCommit;
 }
 
 async function commitExists(root: string, sha: string): Promise<boolean> {

@@ -53,7 +53,7 @@ function gitError(args: readonly string[], error: unknown): PromptsError {
 /** Fails with a one-line error unless `root` is inside a git work tree. */
 export async function assertGitRepository(root: string, why: string): Promise<void> {
   try {
-    await execGit(root, ["rev-parse", "--git-dir"]);
+    await workTreePrefix(root);
   } catch {
     throw new PromptsError(
       "E_GIT",
@@ -94,12 +94,22 @@ export async function resolveCommit(root: string, ref: string): Promise<string> 
   return sha;
 }
 
+const prefixes = new Map<string, Promise<string>>();
+
 /**
  * Where `root` sits inside its git work tree, as git writes paths (`packages/app/`, or "" at
- * the top): paths from ls-tree and ls-files start with it.
+ * the top): paths from ls-tree and ls-files start with it. Asked once per root and process,
+ * since commands ask it several times and it cannot change under a running command.
  */
-export async function workTreePrefix(root: string): Promise<string> {
-  return (await runGit(root, ["rev-parse", "--show-prefix"])).trim();
+export function workTreePrefix(root: string): Promise<string> {
+  let prefix = prefixes.get(root);
+  if (!prefix) {
+    prefix = runGit(root, ["rev-parse", "--show-prefix"]).then((output) => output.trim());
+    // A failure is not kept: `git init` may make the folder a repository afterwards.
+    prefix.catch(() => prefixes.delete(root));
+    prefixes.set(root, prefix);
+  }
+  return prefix;
 }
 
 function splitNul(output: string): string[] {
@@ -149,54 +159,99 @@ export async function listIndexFiles(root: string, dir: string): Promise<GitFile
 }
 
 /**
- * Reads many objects with one `git cat-file --batch` process, whatever their number. `specs`
- * are object ids or `<commit>:<path>`; one that does not exist maps to undefined.
+ * Runs git with `input` on its stdin and resolves with all of its stdout: the batch commands
+ * (`cat-file --batch`) that answer any number of questions with one process.
  */
-export function readObjects(
-  root: string,
-  specs: readonly string[],
-): Promise<Map<string, Buffer | undefined>> {
-  const objects = new Map<string, Buffer | undefined>();
-  const wanted = [...new Set(specs)].filter((spec) => !spec.includes("\n"));
-  if (wanted.length === 0) return Promise.resolve(objects);
+function gitWithInput(root: string, args: readonly string[], input: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn("git", ["cat-file", "--batch"], {
-      cwd: root,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawn("git", args, { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
     const chunks: Buffer[] = [];
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    child.on("error", (error) => reject(gitError(["cat-file"], error)));
+    child.on("error", (error) => reject(gitError(args, error)));
     child.on("close", (code) => {
-      if (code !== 0) {
-        reject(gitError(["cat-file"], new Error(stderr || `exit ${code}`)));
-        return;
-      }
-      const output = Buffer.concat(chunks);
-      let offset = 0;
-      for (const spec of wanted) {
-        const headerEnd = output.indexOf(10, offset);
-        if (headerEnd === -1) break;
-        const header = output.subarray(offset, headerEnd).toString();
-        offset = headerEnd + 1;
-        // "<spec> missing" (or ambiguous); a spec may hold spaces, so read from the end.
-        if (/ (missing|ambiguous)$/.test(header)) {
-          objects.set(spec, undefined);
-          continue;
-        }
-        const size = Number(header.slice(header.lastIndexOf(" ") + 1));
-        objects.set(spec, output.subarray(offset, offset + size));
-        offset += size + 1;
-      }
-      resolve(objects);
+      if (code === 0) resolve(Buffer.concat(chunks));
+      else reject(gitError(args, new Error(stderr || `exit ${code}`)));
     });
     child.stdin.on("error", () => {});
-    child.stdin.end(`${wanted.join("\n")}\n`);
+    child.stdin.end(input);
   });
+}
+
+/** Specs fit for a batch: one per line, none that git would take for an option. */
+function batchSpecs(specs: readonly string[]): string[] {
+  return [...new Set(specs)].filter((spec) => !/[\n\r]/.test(spec) && spec.trim() !== "");
+}
+
+/** "<spec> missing" (or ambiguous): a spec may hold spaces, so it is read from the end. */
+const NOT_FOUND = / (missing|ambiguous)$/;
+
+/**
+ * Reads many objects with one `git cat-file --batch` process, whatever their number. `specs`
+ * are object ids or `<commit>:<path>`; one that does not exist maps to undefined.
+ */
+export async function readObjects(
+  root: string,
+  specs: readonly string[],
+): Promise<Map<string, Buffer | undefined>> {
+  const objects = new Map<string, Buffer | undefined>();
+  const wanted = batchSpecs(specs);
+  if (wanted.length === 0) return objects;
+  const output = await gitWithInput(root, ["cat-file", "--batch"], `${wanted.join("\n")}\n`);
+  let offset = 0;
+  for (const spec of wanted) {
+    const headerEnd = output.indexOf(10, offset);
+    if (headerEnd === -1) break;
+    const header = output.subarray(offset, headerEnd).toString();
+    offset = headerEnd + 1;
+    if (NOT_FOUND.test(header)) {
+      objects.set(spec, undefined);
+      continue;
+    }
+    const size = Number(header.slice(header.lastIndexOf(" ") + 1));
+    objects.set(spec, output.subarray(offset, offset + size));
+    offset += size + 1;
+  }
+  return objects;
+}
+
+/** What a revision names: an object id and its type (`commit`, `tree`, `blob`, `tag`). */
+export interface GitObjectInfo {
+  oid: string;
+  type: string;
+}
+
+/**
+ * What each of `specs` (`v1^{commit}`, `v1:prompts`, an object id) names, with one
+ * `git cat-file --batch-check` however many there are; one that names nothing maps to undefined.
+ */
+export async function describeRevisions(
+  root: string,
+  specs: readonly string[],
+): Promise<Map<string, GitObjectInfo | undefined>> {
+  const found = new Map<string, GitObjectInfo | undefined>();
+  const wanted = batchSpecs(specs);
+  if (wanted.length === 0) return found;
+  const output = await gitWithInput(
+    root,
+    ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+    `${wanted.join("\n")}\n`,
+  );
+  const lines = output.toString().split("\n");
+  wanted.forEach((spec, index) => {
+    const line = lines[index] ?? "";
+    const [oid, type] = line.split(" ");
+    found.set(
+      spec,
+      NOT_FOUND.test(line) || !oid || !type || !/^[0-9a-f]{40,64}$/.test(oid)
+        ? undefined
+        : { oid, type },
+    );
+  });
+  return found;
 }
 
 /** Reads blobs by object id with one git process; a missing one is an error (a shallow clone). */

@@ -5,10 +5,9 @@ import {
   listIndexFiles,
   listTreeFiles,
   readBlobs,
-  runGit,
   workTreePrefix,
 } from "../git/objects.js";
-import { resolvePromptRef } from "../git/labels.js";
+import { locatePromptRef } from "../git/labels.js";
 import { decodePromptFile, fileProblem, type PromptFileText } from "./files.js";
 
 /**
@@ -22,16 +21,9 @@ export async function locateRefTree(
   ref: string,
 ): Promise<{ commit: string; tree: string | undefined; top: string }> {
   await assertGitRepository(root, "--ref");
-  const [top, commit] = await Promise.all([workTreePrefix(root), resolvePromptRef(root, ref)]);
-  const tree = (
-    await runGit(root, [
-      "rev-parse",
-      "--verify",
-      "--quiet",
-      `${commit}:${top}${trimDir(dir)}`,
-    ]).catch(() => "")
-  ).trim();
-  return { commit, tree: /^[0-9a-f]{40,64}$/.test(tree) ? tree : undefined, top };
+  const top = await workTreePrefix(root);
+  const { commit, object } = await locatePromptRef(root, ref, `${top}${trimDir(dir)}`);
+  return { commit, tree: object?.type === "tree" ? object.oid : undefined, top };
 }
 
 /** The prompt files under `dir` in a commit located by {@link locateRefTree}: one ls-tree, one cat-file. */
