@@ -160,6 +160,23 @@ describe("prompts diff: what changed", () => {
     expect(back.stdout).toContain("  -Plan all the searches.\n  +Plan the searches.\n");
   });
 
+  it("FROM and TO may be labels: what moving a label would deploy", async () => {
+    const repo = gitRepo([
+      { files: PROMPTS, tags: ["v1"] },
+      { files: { "prompts/greeting.yaml": GREETING.replace("Hello", "Hi") }, tags: ["v2"] },
+    ]);
+    expect((await cli(repo, "label", "production", "v1")).code).toBe(0);
+    expect((await cli(repo, "label", "staging", "v2")).code).toBe(0);
+    // A branch of the same name as a label is shadowed by the label, as for --ref.
+    git(repo, "branch", "staging", "v1");
+
+    const promote = await cli(repo, "diff", "production", "staging", "--stat");
+    expect(promote.code).toBe(0);
+    expect(promote.stdout).toMatch(/^ M greeting {2}[0-9a-f]{12} → [0-9a-f]{12} {2}\+1 -1$/m);
+    expect(promote.stdout).toMatch(/^production → staging: 1 changed, 2 unchanged$/m);
+    expect((await cli(repo, "diff", "staging", "v2", "--exit-code")).code).toBe(0);
+  });
+
   it("NAME and globs narrow the comparison; a plain folder name selects the prompts in it", async () => {
     const files = {
       "prompts/agents/caller.yaml": GREETING,

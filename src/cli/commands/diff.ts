@@ -12,6 +12,7 @@ import {
   resolveCommit,
   workTreePrefix,
 } from "../../git/objects.js";
+import { resolvePromptRef } from "../../git/labels.js";
 import { findRoot } from "../../store/config.js";
 import { type LoadOptions, type LoadResult, loadPrompts } from "../../store/load.js";
 import { readMappingFile } from "../data-file.js";
@@ -211,14 +212,14 @@ async function splitArguments(
         `at most two refs go before "--" (FROM and TO), got ${before.length}: ${before.join(" ")}`,
       );
     }
-    for (const ref of before) refs.push({ ref, commit: await resolveCommit(root, ref) });
+    for (const ref of before) refs.push({ ref, commit: await resolvePromptRef(root, ref) });
     return { refs, names: args.slice(before.length) };
   }
   for (const arg of args.slice(0, 2)) {
     // No ref name holds * or ?: a glob is a name without asking git.
     if (isGlob(arg)) break;
     try {
-      refs.push({ ref: arg, commit: await resolveCommit(root, arg) });
+      refs.push({ ref: arg, commit: await resolvePromptRef(root, arg) });
     } catch (error) {
       return { refs, names: args.slice(refs.length), failedRef: { arg, error } };
     }
