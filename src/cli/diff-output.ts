@@ -1,12 +1,12 @@
-import type { ChalkInstance } from "chalk";
-import { diffWordsWithSpace } from "diff";
+// Deep imports: the package index loads all nineteen of its modules.
+import { diffWordsWithSpace } from "diff/lib/diff/word.js";
 import {
   type DiffHunk,
   formatFieldChange,
   type PromptDiff,
   type PromptSetDiff,
 } from "../core/diff.js";
-import { formatTable, plural } from "./output.js";
+import { type Colors, formatTable, plural } from "./output.js";
 
 /** What the output needs to know of each side compared. */
 export interface DiffSideLabel {
@@ -26,7 +26,7 @@ const STATUS_LETTER: Record<PromptDiff["status"], string> = {
   invalid: "!",
 };
 
-function statusLetter(entry: PromptDiff, colors: ChalkInstance): string {
+function statusLetter(entry: PromptDiff, colors: Colors): string {
   const letter = STATUS_LETTER[entry.status];
   switch (entry.status) {
     case "added":
@@ -86,7 +86,7 @@ function summaryLine(
 export function formatStat(
   result: PromptSetDiff,
   sides: { from: DiffSideLabel; to: DiffSideLabel },
-  colors: ChalkInstance,
+  colors: Colors,
 ): string {
   // Name and versions line up; the rest follows, so that empty cells leave no gaps.
   const rows = result.prompts.map((entry) => {
@@ -126,7 +126,7 @@ function prefixLines(text: string, prefix: string): string {
 export function formatFull(
   result: PromptSetDiff,
   sides: { from: DiffSideLabel; to: DiffSideLabel },
-  colors: ChalkInstance,
+  colors: Colors,
   rendering: boolean,
 ): string {
   const blocks: string[] = [];
@@ -200,7 +200,7 @@ function renderProblem(message: string): string {
  * Unified diff lines, coloured; a run of removed lines followed by as many added ones is
  * highlighted word by word, so the edit inside a long line stands out.
  */
-function formatHunks(hunks: readonly DiffHunk[], colors: ChalkInstance): string[] {
+function formatHunks(hunks: readonly DiffHunk[], colors: Colors): string[] {
   const out: string[] = [];
   const words = colors.level > 0;
   for (const hunk of hunks) {
@@ -236,7 +236,7 @@ function formatHunks(hunks: readonly DiffHunk[], colors: ChalkInstance): string[
   return out;
 }
 
-function plainLine(line: string, colors: ChalkInstance): string {
+function plainLine(line: string, colors: Colors): string {
   if (line.startsWith("-")) return colors.red(line);
   if (line.startsWith("+")) return colors.green(line);
   if (line.startsWith("\\")) return colors.dim(line);
@@ -244,7 +244,7 @@ function plainLine(line: string, colors: ChalkInstance): string {
 }
 
 /** A removed and an added line with the words that differ shown in reverse video. */
-function wordDiff(before: string, after: string, colors: ChalkInstance): [string, string] {
+function wordDiff(before: string, after: string, colors: Colors): [string, string] {
   let old = colors.red("-");
   let current = colors.green("+");
   for (const part of diffWordsWithSpace(before, after)) {

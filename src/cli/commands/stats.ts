@@ -1,10 +1,9 @@
-import type { ChalkInstance } from "chalk";
 import type { Comparison, GroupStats, Interval, StatsReport } from "../../core/stats.js";
 import { PromptsError } from "../../errors.js";
 import { findRoot } from "../../store/config.js";
 import { usageStats } from "../../store/stats.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
-import { colorsFor, formatTable, writeJson } from "../output.js";
+import { type Colors, colorsFor, formatTable, writeJson } from "../output.js";
 import type { StatsCliOptions } from "../program.js";
 
 /**
@@ -87,7 +86,7 @@ export async function statsCommand(
   return 0;
 }
 
-function groupRow(group: GroupStats, control: string | null, colors: ChalkInstance): string[] {
+function groupRow(group: GroupStats, control: string | null, colors: Colors): string[] {
   const score =
     group.score.mean === null
       ? "-"
@@ -131,7 +130,7 @@ function comparison(
   label: string,
   value: Comparison | null | undefined,
   asPercent: boolean,
-  colors: ChalkInstance,
+  colors: Colors,
 ): string {
   if (!value) return "";
   const diff = asPercent
