@@ -1,16 +1,20 @@
+import { applyPatch } from "diff";
 import { describe, expect, it } from "vitest";
 import {
   breakingChanges,
   diffFields,
   diffLines,
+  type DiffOptions,
   diffPromptSets,
   type FieldChange,
   formatFieldChange,
   globToRegExp,
   nameMatcher,
   type PromptSetDiff,
+  promptSetOf,
 } from "../src/core/diff.js";
 import { parsePromptSource } from "../src/core/parse.js";
+import { mulberry32 } from "../src/core/stats.js";
 import type { Prompt } from "../src/core/types.js";
 import { validatePrompts } from "../src/core/validate.js";
 
@@ -25,6 +29,17 @@ function promptSet(files: Record<string, string>): Map<string, Prompt> {
   const errors = issues.filter((issue) => issue.severity === "error");
   if (errors.length > 0) throw new Error(`test prompt invalid: ${JSON.stringify(errors)}`);
   return prompts;
+}
+
+/** diffPromptSets of two sides whose prompts are all at hand. */
+function diffSets(
+  from: Map<string, Prompt>,
+  to: Map<string, Prompt>,
+  renames: ReadonlyMap<string, string>,
+  changedNames: ReadonlySet<string>,
+  options?: DiffOptions,
+): PromptSetDiff {
+  return diffPromptSets(promptSetOf(from), promptSetOf(to), renames, changedNames, options);
 }
 
 function one(text: string): Prompt {
@@ -280,7 +295,49 @@ describe("diffLines", () => {
     const [hunk] = diffLines(before, after, 1).hunks;
     expect(hunk?.lines).toEqual([" line 9", "-line 10", "+line ten", " line 11"]);
   });
+
+  it("diffs only what lies between the common start and end, and still gives a minimal patch that turns one text into the other", () => {
+    const random = mulberry32(7);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    // Few distinct lines, so that edits meet repeated lines at the edges of the common parts.
+    const words = ["alpha", "beta", "gamma", "", "beta"];
+    for (let round = 0; round < 400; round++) {
+      const before = Array.from({ length: Math.floor(random() * 30) }, () => pick(words));
+      const after = [...before];
+      for (let edits = Math.floor(random() * 4); edits > 0; edits--) {
+        const at = Math.floor(random() * (after.length + 1));
+        const edit = pick(["insert", "delete", "replace"]);
+        if (edit === "insert") after.splice(at, 0, pick(words));
+        else if (edit === "delete") after.splice(at, 1);
+        else after.splice(at, 1, `${pick(words)}!`);
+      }
+      const ending = () => pick(["\n", ""]);
+      const [oldText, newText] = closedPair(
+        before.join("\n") + ending(),
+        after.join("\n") + ending(),
+      );
+      const context = pick([0, 1, 3]);
+      const result = diffLines(oldText, newText, context);
+      const label = JSON.stringify({ oldText, newText, context });
+      // Where lines repeat, another alignment may be as short as the whole texts' one: what
+      // must hold is the same size and a patch that applies exactly where it says.
+      const whole = diffLines(oldText, newText, Number.MAX_SAFE_INTEGER);
+      expect([result.added, result.removed], label).toEqual([whole.added, whole.removed]);
+      const patch = { oldFileName: "", newFileName: "", oldHeader: "", newHeader: "" };
+      expect(applyPatch(oldText, { ...patch, hunks: result.hunks }), label).toBe(newText);
+      for (const hunk of result.hunks) {
+        const kept = hunk.lines.filter((line) => line.startsWith(" ")).length;
+        expect(hunk.oldLines, label).toBe(kept + hunk.lines.filter((l) => l[0] === "-").length);
+      }
+    }
+  });
 });
+
+/** The texts as diffLines compares them: a final newline added where neither side has one. */
+function closedPair(a: string, b: string): [string, string] {
+  const open = (text: string) => text === "" || !text.endsWith("\n");
+  return open(a) && open(b) ? [a === "" ? a : `${a}\n`, b === "" ? b : `${b}\n`] : [a, b];
+}
 
 /** The statuses of a set diff as `status name` lines. */
 function statuses(result: PromptSetDiff): string[] {
@@ -329,7 +386,7 @@ describe("diffPromptSets", () => {
       ["changed a", "formatting b"],
     ],
   ])("%s", (_label, before, after, renames, changed, expected) => {
-    const result = diffPromptSets(
+    const result = diffSets(
       promptSet(before),
       promptSet(after),
       new Map(renames),
@@ -340,7 +397,7 @@ describe("diffPromptSets", () => {
   });
 
   it("counts each status and the unchanged prompts", () => {
-    const result = diffPromptSets(
+    const result = diffSets(
       promptSet({ a: BYE, b: GREETING, c: BYE.replace("Bye", "C"), gone: "template: G\n" }),
       promptSet({ a: FAREWELL, b: GREETING, c: BYE.replace("Bye", "C"), fresh: "template: F\n" }),
       new Map(),
@@ -360,7 +417,7 @@ describe("diffPromptSets", () => {
   });
 
   it("marks removed and renamed prompts as breaking, added ones not", () => {
-    const result = diffPromptSets(
+    const result = diffSets(
       promptSet({ gone: BYE, old: GREETING }),
       promptSet({ new: GREETING, fresh: FAREWELL }),
       new Map(),
@@ -374,7 +431,7 @@ describe("diffPromptSets", () => {
   });
 
   it("reports a prompt valid on one side only as invalid there, not as added or removed", () => {
-    const result = diffPromptSets(
+    const result = diffSets(
       promptSet({ a: BYE, b: BYE }),
       promptSet({ b: BYE, c: GREETING }),
       new Map(),
@@ -389,7 +446,7 @@ describe("diffPromptSets", () => {
   });
 
   it("compares only the names the filter accepts, either name of a rename", () => {
-    const result = diffPromptSets(
+    const result = diffSets(
       promptSet({ "agents/a": BYE, "agents/old": GREETING, top: BYE }),
       promptSet({ "agents/a": FAREWELL, "misc/new": GREETING, top: FAREWELL }),
       new Map(),
@@ -400,7 +457,7 @@ describe("diffPromptSets", () => {
   });
 
   it("gives field changes, body hunks and breaking changes of a changed prompt", () => {
-    const result = diffPromptSets(
+    const result = diffSets(
       promptSet({ p: BASE }),
       promptSet({
         p: BASE.replace("0.2", "0.7")
@@ -440,7 +497,7 @@ describe("diffPromptSets", () => {
   it("diffs each message and a variant's own body", () => {
     const before = `${CHAT}variants:\n  v:\n    weight: 5\n    messages:\n      - { role: user, content: "short {{q}}" }\n`;
     const after = before.replace("Be brief.", "Be very brief.").replace("short", "terse");
-    const [entry] = diffPromptSets(
+    const [entry] = diffSets(
       promptSet({ p: before }),
       promptSet({ p: after }),
       new Map(),
@@ -454,7 +511,7 @@ describe("diffPromptSets", () => {
 
   it("lists who includes a changed partial, and says which partial changed an includer", () => {
     const includer = "template: 'Rules: {{> shared/rules}}'\n";
-    const result = diffPromptSets(
+    const result = diffSets(
       promptSet({
         caller: includer,
         planner: includer,
@@ -481,7 +538,7 @@ describe("diffPromptSets", () => {
   });
 
   it("renders both sides with the given variables and diffs the text", () => {
-    const result = diffPromptSets(
+    const result = diffSets(
       promptSet({ g: GREETING }),
       promptSet({ g: GREETING.replace("Hello", "Hi") }),
       new Map(),
@@ -498,7 +555,7 @@ describe("diffPromptSets", () => {
   });
 
   it("reports a render error of one side for that prompt", () => {
-    const result = diffPromptSets(
+    const result = diffSets(
       promptSet({ g: GREETING }),
       promptSet({ g: "variables:\n  name: string\n  day: string\ntemplate: '{{name}} {{day}}'\n" }),
       new Map(),

@@ -1,10 +1,10 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { PromptsError } from "../src/errors.js";
 import type { LoadOptions } from "../src/store/load.js";
 import { loadPrompts, loadPromptsByName } from "../src/store/load.js";
-import { git, gitRepo, tempDir } from "./helpers.js";
+import { cli, git, gitRepo, tempDir } from "./helpers.js";
 
 const OLD = "variables:\n  name: string\ntemplate: Hello {{name}}\n";
 const NEW = "variables:\n  name: string\ntemplate: Good evening {{name}}\n";
@@ -165,6 +165,52 @@ describe("loading prompts from git", () => {
     expect(error.code).toBe("E_GIT");
     expect(error.message).toContain("not a git repository");
     expect(error.message).toContain(root);
+  });
+
+  it("answers list, diff and validate at a ref from its cached tree record exactly as from a fresh read, and ignores a damaged record", async () => {
+    const root = gitRepo([
+      {
+        files: {
+          "prompts/greet.yaml": OLD,
+          "prompts/shared/sig.yaml": "description: Sign-off.\ntemplate: Regards\n",
+          "prompts/mail.yaml":
+            "variables:\n  name: string\ntemplate: 'Hi {{name}}. {{> shared/sig}}'\n",
+          "prompts/broken.yaml": BROKEN,
+        },
+        tags: ["v1"],
+      },
+      {
+        files: {
+          "prompts/greet.yaml": NEW,
+          "prompts/shared/sig.yaml": "description: Sign-off.\ntemplate: Best\n",
+        },
+        tags: ["v2"],
+      },
+    ]);
+    const commands = [
+      ["list", "--ref", "v1", "--json"],
+      ["diff", "v1", "v2", "--json"],
+      ["diff", "v1", "v2", "--stat"],
+      ["diff", "v1", "v2"],
+      ["validate", "--ref", "v2"],
+    ];
+    const answers = async (...extra: string[]) =>
+      Promise.all(commands.map((argv) => cli(root, ...argv, ...extra)));
+    const fresh = await answers("--no-cache");
+    expect(fresh[0]?.code).toBe(1); // broken.yaml
+    expect(fresh[1]?.stdout).toContain('"includedBy": [\n');
+    const records = join(root, ".prompts", "cache", "trees");
+    expect(existsSync(records)).toBe(false);
+
+    expect(await answers()).toEqual(fresh); // writes the records
+    expect(readdirSync(records)).toHaveLength(2);
+    expect(await answers()).toEqual(fresh); // reads them
+
+    for (const entry of readdirSync(records)) {
+      const path = join(records, entry);
+      writeFileSync(path, readFileSync(path).subarray(0, 200));
+    }
+    expect(await answers()).toEqual(fresh);
   });
 
   it("refuses ref and staged together", async () => {

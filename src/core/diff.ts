@@ -1,8 +1,11 @@
-import { structuredPatch } from "diff";
+// Deep imports: the package index loads all nineteen of its modules, several milliseconds of
+// start-up for every command that diffs.
+import { diffArrays } from "diff/lib/diff/array.js";
+import { structuredPatch } from "diff/lib/patch/create.js";
 import { PromptsError } from "../errors.js";
 import { canonicalJson, isPlainObject } from "./json.js";
 import { promptVariables, type PromptLookup, renderedText, renderPrompt } from "./render.js";
-import type { JsonValue, Message, Prompt, Role, VariableSpec } from "./types.js";
+import type { JsonValue, Message, Prompt, PromptHeader, Role, VariableSpec } from "./types.js";
 
 /**
  * How a prompt differs between FROM and TO:
@@ -169,11 +172,29 @@ export interface DiffOptions {
   invalid?: { from?: ReadonlySet<string>; to?: ReadonlySet<string> };
   /** Prompt name → variables: render those prompts on both sides and diff the text. */
   variables?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
-  /** Lines of context around each change in the line diffs. Default 3. */
-  context?: number;
+  /**
+   * Lines of context around each change in the line diffs. Default 3. Null counts the lines
+   * added and removed without making hunks (`--stat`).
+   */
+  context?: number | null;
 }
 
 const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * One side of a comparison: every prompt's header, read in one pass, and the whole prompts,
+ * looked up only for those that differ — so a side read lazily (a cached git tree) costs in
+ * proportion to what changed.
+ */
+export interface PromptSet {
+  headers: ReadonlyMap<string, PromptHeader>;
+  prompts: PromptLookup;
+}
+
+/** A side whose prompts are all at hand. */
+export function promptSetOf(prompts: PromptLookup): PromptSet {
+  return { headers: prompts, prompts };
+}
 
 /**
  * Compares the prompts of two sides. `renames` maps a new name to an old one as git's rename
@@ -182,8 +203,8 @@ const NONE: ReadonlySet<string> = new Set();
  * The cost is one pass over both sets plus a detailed comparison of each prompt that differs.
  */
 export function diffPromptSets(
-  from: PromptLookup,
-  to: PromptLookup,
+  from: PromptSet,
+  to: PromptSet,
   renames: ReadonlyMap<string, string>,
   changedNames: ReadonlySet<string>,
   options: DiffOptions = {},
@@ -191,7 +212,7 @@ export function diffPromptSets(
   const accept = options.filter ?? (() => true);
   const invalidFrom = options.invalid?.from ?? NONE;
   const invalidTo = options.invalid?.to ?? NONE;
-  const context = options.context ?? 3;
+  const context = options.context === undefined ? 3 : options.context;
   const entries: PromptDiff[] = [];
   const summary: DiffSummary = {
     added: 0,
@@ -206,20 +227,20 @@ export function diffPromptSets(
 
   const removed = new Set<string>();
   const added = new Set<string>();
-  for (const [name, old] of from) {
-    if (to.has(name)) continue;
+  for (const [name, old] of from.headers) {
+    if (to.headers.has(name)) continue;
     if (invalidTo.has(name)) {
       if (accept(name)) entries.push(invalidEntry(name, "to", old));
     } else removed.add(name);
   }
   const includers = new Map<string, string[]>();
-  for (const [name, current] of to) {
+  for (const [name, current] of to.headers) {
     for (const partial of current.partials) {
       const list = includers.get(partial);
       if (list) list.push(name);
       else includers.set(partial, [name]);
     }
-    const old = from.get(name);
+    const old = from.headers.get(name);
     if (!old) {
       if (invalidFrom.has(name)) {
         if (accept(name)) entries.push(invalidEntry(name, "from", current));
@@ -228,7 +249,7 @@ export function diffPromptSets(
     }
     if (!accept(name)) continue;
     if (old.version !== current.version) {
-      entries.push({ ...compare(old, current), status: "changed" });
+      entries.push({ ...compare(name, name), status: "changed" });
     } else if (changedNames.has(name)) {
       entries.push(emptyEntry(name, "formatting", side(old), side(current)));
     } else {
@@ -247,13 +268,13 @@ export function diffPromptSets(
   // Same content under another name: a rename git could not see (an untracked new file).
   const removedByVersion = new Map<string, string[]>();
   for (const name of [...removed].sort()) {
-    const version = (from.get(name) as Prompt).version;
+    const version = (from.headers.get(name) as PromptHeader).version;
     const list = removedByVersion.get(version);
     if (list) list.push(name);
     else removedByVersion.set(version, [name]);
   }
   for (const name of [...added].sort()) {
-    const oldName = removedByVersion.get((to.get(name) as Prompt).version)?.shift();
+    const oldName = removedByVersion.get((to.headers.get(name) as PromptHeader).version)?.shift();
     if (oldName === undefined) continue;
     pairs.push([oldName, name]);
     added.delete(name);
@@ -262,12 +283,12 @@ export function diffPromptSets(
 
   for (const [oldName, newName] of pairs) {
     if (!accept(newName) && !accept(oldName)) continue;
-    const old = from.get(oldName) as Prompt;
-    const current = to.get(newName) as Prompt;
+    const old = from.headers.get(oldName) as PromptHeader;
+    const current = to.headers.get(newName) as PromptHeader;
     const entry: PromptDiff =
       old.version === current.version
         ? emptyEntry(newName, "renamed", side(old), side(current))
-        : { ...compare(old, current), status: "renamed" };
+        : { ...compare(oldName, newName), status: "renamed" };
     entry.breaking.unshift({
       code: "prompt-renamed",
       message: `renamed from "${oldName}": callers of "${oldName}" break`,
@@ -275,11 +296,12 @@ export function diffPromptSets(
     entries.push(entry);
   }
   for (const name of added) {
-    if (accept(name)) entries.push(emptyEntry(name, "added", null, side(to.get(name) as Prompt)));
+    if (!accept(name)) continue;
+    entries.push(emptyEntry(name, "added", null, side(to.headers.get(name) as PromptHeader)));
   }
   for (const name of removed) {
     if (!accept(name)) continue;
-    const entry = emptyEntry(name, "removed", side(from.get(name) as Prompt), null);
+    const entry = emptyEntry(name, "removed", side(from.headers.get(name) as PromptHeader), null);
     entry.breaking.push({ code: "prompt-removed", message: "prompt removed" });
     entries.push(entry);
   }
@@ -292,28 +314,39 @@ export function diffPromptSets(
     if (!before || !after || before.version === after.version) continue;
     entry.includedBy = [...(includers.get(entry.name) ?? [])].sort();
     const given = options.variables?.get(after.name) ?? options.variables?.get(before.name);
-    if (given) entry.rendered = diffRendered(from, before.name, to, after.name, given, context);
+    if (given) {
+      entry.rendered = diffRendered(
+        from.prompts,
+        before.name,
+        to.prompts,
+        after.name,
+        given,
+        context,
+      );
+    }
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const different =
     summary.added + summary.removed + summary.renamed + summary.changed + summary.invalid > 0;
   return { prompts: entries, summary, different, breaking: summary.breaking > 0 };
 
-  function compare(old: Prompt, current: Prompt): Omit<PromptDiff, "status"> {
+  function compare(oldName: string, newName: string): Omit<PromptDiff, "status"> {
+    const old = from.prompts.get(oldName) as Prompt;
+    const current = to.prompts.get(newName) as Prompt;
     return {
       name: current.name,
       from: side(old),
       to: side(current),
       fields: diffFields(old, current),
       bodies: diffBodies(old, current, context),
-      breaking: breakingChanges(old, from, current, to),
+      breaking: breakingChanges(old, from.prompts, current, to.prompts),
       includedBy: [],
-      viaPartials: changedPartials(old, current, from, to),
+      viaPartials: changedPartials(old, current, from.headers, to.headers),
     };
   }
 }
 
-function side(prompt: Prompt): PromptSide {
+function side(prompt: PromptHeader): PromptSide {
   return { name: prompt.name, version: prompt.version, file: prompt.file };
 }
 
@@ -336,7 +369,7 @@ function emptyEntry(
   };
 }
 
-function invalidEntry(name: string, at: "from" | "to", valid: Prompt): PromptDiff {
+function invalidEntry(name: string, at: "from" | "to", valid: PromptHeader): PromptDiff {
   const entry =
     at === "to"
       ? emptyEntry(name, "invalid", side(valid), null)
@@ -481,7 +514,7 @@ function bodiesOf(prompt: Prompt, variants: boolean): Map<string, BodyText> {
 }
 
 /** Line diffs of the bodies whose text changed. */
-export function diffBodies(a: Prompt, b: Prompt, context = 3): BodyDiff[] {
+export function diffBodies(a: Prompt, b: Prompt, context: number | null = 3): BodyDiff[] {
   const out: BodyDiff[] = [];
   // The prompt's own bodies: one side may lack one (a message added, text turned chat).
   const before = bodiesOf(a, false);
@@ -504,7 +537,7 @@ function pushBody(
   path: string,
   before: BodyText | undefined,
   after: BodyText | undefined,
-  context: number,
+  context: number | null,
 ): void {
   const oldText = before?.text ?? "";
   const newText = after?.text ?? "";
@@ -513,11 +546,15 @@ function pushBody(
   out.push({ path, ...(role ? { role } : {}), ...diffLines(oldText, newText, context) });
 }
 
-/** A unified line diff of two texts, with counts of the lines added and removed. */
+/**
+ * A unified line diff of two texts, with counts of the lines added and removed. With `context`
+ * null only the counts are made, the hunks left empty: what `--stat` prints, at a fraction of
+ * the cost.
+ */
 export function diffLines(
   oldText: string,
   newText: string,
-  context = 3,
+  context: number | null = 3,
 ): { added: number; removed: number; hunks: DiffHunk[] } {
   // Single-line texts (a message, a quoted template) seldom end with a newline: say nothing of
   // it unless only one side has one.
@@ -525,7 +562,51 @@ export function diffLines(
   const close = (text: string) => (text === "" || text.endsWith("\n") ? text : `${text}\n`);
   const [before, after] =
     open(oldText) && open(newText) ? [close(oldText), close(newText)] : [oldText, newText];
-  const patch = structuredPatch("", "", before, after, undefined, undefined, { context });
+  // Lines both sides share at the start and at the end cannot be in a hunk, except as its
+  // context: the patch is made of the rest, which is what makes a one-line edit of a long
+  // prompt cost one line, as git's diff does.
+  const oldLines = linesOf(before);
+  const newLines = linesOf(after);
+  let head = 0;
+  while (head < oldLines.length && head < newLines.length && oldLines[head] === newLines[head]) {
+    head++;
+  }
+  let tail = 0;
+  while (
+    tail < oldLines.length - head &&
+    tail < newLines.length - head &&
+    oldLines[oldLines.length - 1 - tail] === newLines[newLines.length - 1 - tail]
+  ) {
+    tail++;
+  }
+  if (context === null) {
+    const removedLines = oldLines.slice(head, oldLines.length - tail);
+    const addedLines = newLines.slice(head, newLines.length - tail);
+    // Between a common start and end, one line against another, or nothing against some,
+    // can only be replaced: the usual edit needs no diff at all.
+    const single = removedLines.length === 1 && addedLines.length === 1;
+    if (single || removedLines.length === 0 || addedLines.length === 0) {
+      return { added: addedLines.length, removed: removedLines.length, hunks: [] };
+    }
+    let added = 0;
+    let removed = 0;
+    for (const change of diffArrays(removedLines, addedLines)) {
+      if (change.added) added += change.count;
+      else if (change.removed) removed += change.count;
+    }
+    return { added, removed, hunks: [] };
+  }
+  const skip = Math.max(0, head - context);
+  const keepTail = Math.max(0, tail - context);
+  const patch = structuredPatch(
+    "",
+    "",
+    oldLines.slice(skip, oldLines.length - keepTail).join(""),
+    newLines.slice(skip, newLines.length - keepTail).join(""),
+    undefined,
+    undefined,
+    { context },
+  );
   let added = 0;
   let removed = 0;
   const hunks = patch.hunks.map((hunk): DiffHunk => {
@@ -534,14 +615,26 @@ export function diffLines(
       else if (line.startsWith("-")) removed++;
     }
     return {
-      oldStart: hunk.oldStart,
+      oldStart: hunk.oldStart + skip,
       oldLines: hunk.oldLines,
-      newStart: hunk.newStart,
+      newStart: hunk.newStart + skip,
       newLines: hunk.newLines,
       lines: hunk.lines,
     };
   });
   return { added, removed, hunks };
+}
+
+/** The lines of a text, each with the newline that ends it (the last may have none). */
+function linesOf(text: string): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
+    lines.push(text.slice(start, end + 1));
+    start = end + 1;
+  }
+  if (start < text.length) lines.push(text.slice(start));
+  return lines;
 }
 
 /** A caller must pass this variable: it is required and has no default. */
@@ -616,7 +709,12 @@ export function breakingChanges(
 }
 
 /** The partials of either side whose version differs between the sides. */
-function changedPartials(a: Prompt, b: Prompt, fromSet: PromptLookup, toSet: PromptLookup) {
+function changedPartials(
+  a: PromptHeader,
+  b: PromptHeader,
+  fromSet: ReadonlyMap<string, PromptHeader>,
+  toSet: ReadonlyMap<string, PromptHeader>,
+) {
   const names = new Set([...a.partials, ...b.partials]);
   return [...names]
     .filter((name) => fromSet.get(name)?.version !== toSet.get(name)?.version)
@@ -629,7 +727,7 @@ function diffRendered(
   toSet: PromptLookup,
   newName: string,
   variables: Readonly<Record<string, unknown>>,
-  context: number,
+  context: number | null,
 ): RenderedDiff {
   const render = (prompts: PromptLookup, name: string): { text?: string; error?: string } => {
     try {

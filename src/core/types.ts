@@ -71,6 +71,9 @@ export interface Prompt extends PromptSpec {
   partials: string[];
 }
 
+/** What identifies a prompt and its content, without the content: enough to see what changed. */
+export type PromptHeader = Pick<Prompt, "name" | "version" | "file" | "partials">;
+
 /** How serious a validation finding is: errors make a prompt unusable, warnings do not. */
 export type Severity = "error" | "warning";
 

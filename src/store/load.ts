@@ -3,6 +3,7 @@ import { isAbsolute, join, normalize, relative } from "node:path";
 import { checkPromptName } from "../core/names.js";
 import type { ParsedPromptFile } from "../core/parse.js";
 import { didYouMean } from "../core/suggest.js";
+import type { PromptSummary } from "../core/summary.js";
 import type { Issue, Prompt } from "../core/types.js";
 import { type PromptSource, validatePrompts } from "../core/validate.js";
 import { PromptsError } from "../errors.js";
@@ -13,10 +14,11 @@ import {
   ParsePack,
   pruneEntries,
   readCachedParse,
-  readTreeResult,
-  writeTreeResult,
+  treeRecordPath,
+  writeTreeRecord,
 } from "./parse-cache.js";
 import { parsePromptTexts } from "./parse-pool.js";
+import { PromptTree, readRecordCatalog } from "./prompt-tree.js";
 import { findWorktreePrompt, listWorktreePrompts, readWorktreePrompt } from "./worktree.js";
 
 /** Where and how to load prompts. */
@@ -102,41 +104,112 @@ export async function loadNameSources(
   return Promise.all(files.map((file) => parseFile({ root, dir, cache: false }, file)));
 }
 
-/** What is cached of a load at a git tree. */
-interface TreeResult {
-  prompts: Prompt[];
-  issues: Issue[];
+/** A whole tree for the commands that read few of its prompts whole: see {@link PromptTree}. */
+export interface TreeLoadResult {
+  root: string;
+  /** The prompt directory, relative to the root. */
+  dir: string;
+  tree: PromptTree;
+  /** The commit read, when loading at a ref. */
+  commit?: string;
+}
+
+/** What `prompts list` shows of a tree: each prompt's summary, and the issues of its files. */
+export interface CatalogLoadResult {
+  root: string;
+  /** The prompt directory, relative to the root. */
+  dir: string;
+  summaries: PromptSummary[];
+  issues: readonly Issue[];
   fileCount: number;
 }
 
-/** Loads at a ref; the result for its tree is cached, since a tree's content never changes. */
-async function loadAtRef(context: LoadContext, ref: string): Promise<LoadResult> {
-  const { locateRefTree, readTreePrompts } = await import("./git-tree.js");
-  const { commit, tree, top } = await locateRefTree(context.root, context.dir, ref);
-  if (tree === undefined) throw noDirectoryAt(context, ref);
-  const key = `${tree}\0${top}\0${context.dir}`;
-  const cached = context.cache
-    ? (readTreeResult(context.root, key) as TreeResult | undefined)
-    : undefined;
-  let result: TreeResult;
-  if (cached) {
-    result = cached;
-  } else {
-    const files = await readTreePrompts(context.root, top, context.dir, commit);
-    if (files.length === 0) throw noDirectoryAt(context, ref);
-    const { prompts, issues } = validatePrompts(await parseTree(context, files));
-    result = { prompts: [...prompts.values()], issues, fileCount: files.length };
-    if (context.cache) writeTreeResult(context.root, key, result);
+/**
+ * The summaries and issues of the prompt directory (or of a git ref, or of the index). At a
+ * ref, a warm cache answers by reading the summaries alone: no prompt is parsed.
+ */
+export async function loadPromptCatalog(options: LoadOptions = {}): Promise<CatalogLoadResult> {
+  const context = await resolveContext(options);
+  const { root, dir } = context;
+  if (context.git && "ref" in context.git) {
+    const { key } = await locateTree(context, context.git.ref);
+    const cached = context.cache ? readRecordCatalog(treeRecordPath(root, key)) : undefined;
+    if (cached) return { root, dir, ...cached };
   }
-  const prompts = new Map(result.prompts.map((prompt) => [prompt.name, prompt]));
+  const { tree } = await loadPromptTree(options);
+  try {
+    return {
+      root,
+      dir,
+      summaries: tree.summaries(),
+      issues: tree.issues,
+      fileCount: tree.fileCount,
+    };
+  } finally {
+    tree.close();
+  }
+}
+
+/**
+ * Loads every prompt's header and issues of the prompt directory (or of a git ref, or of the
+ * index), for `diff`. At a ref, a warm cache answers without parsing more than the headers;
+ * whole prompts are read as they are asked for, until the tree is closed.
+ */
+export async function loadPromptTree(options: LoadOptions = {}): Promise<TreeLoadResult> {
+  const context = await resolveContext(options);
+  if (context.git && "ref" in context.git) return loadTreeAtRef(context, context.git.ref, false);
+  const sources = await loadContextSources(context);
+  const { prompts, issues } = validatePrompts(sources);
   return {
     root: context.root,
     dir: context.dir,
-    prompts,
-    issues: result.issues,
-    fileCount: result.fileCount,
-    commit,
+    tree: PromptTree.of(prompts, issues, sources.length),
   };
+}
+
+/** Loads at a ref, wholly. */
+async function loadAtRef(context: LoadContext, ref: string): Promise<LoadResult> {
+  const { tree, commit } = await loadTreeAtRef(context, ref, true);
+  return {
+    root: context.root,
+    dir: context.dir,
+    prompts: new Map(tree.prompts),
+    issues: [...tree.issues],
+    fileCount: tree.fileCount,
+    ...(commit === undefined ? {} : { commit }),
+  };
+}
+
+/** The commit of a ref, and the key of its prompt directory's tree in the tree cache. */
+async function locateTree(
+  context: LoadContext,
+  ref: string,
+): Promise<{ commit: string; top: string; key: string }> {
+  const { locateRefTree } = await import("./git-tree.js");
+  const { commit, tree, top } = await locateRefTree(context.root, context.dir, ref);
+  if (tree === undefined) throw noDirectoryAt(context, ref);
+  return { commit, top, key: `${tree}\0${top}\0${context.dir}` };
+}
+
+/** Loads at a ref; the record of its tree is cached, since a tree's content never changes. */
+async function loadTreeAtRef(
+  context: LoadContext,
+  ref: string,
+  whole: boolean,
+): Promise<TreeLoadResult> {
+  const { commit, top, key } = await locateTree(context, ref);
+  const { readTreePrompts } = await import("./git-tree.js");
+  let tree = context.cache
+    ? PromptTree.readRecord(treeRecordPath(context.root, key), whole)
+    : undefined;
+  if (!tree) {
+    const files = await readTreePrompts(context.root, top, context.dir, commit);
+    if (files.length === 0) throw noDirectoryAt(context, ref);
+    const { prompts, issues } = validatePrompts(await parseTree(context, files));
+    tree = PromptTree.of(prompts, issues, files.length);
+    if (context.cache) writeTreeRecord(context.root, key, tree.record());
+  }
+  return { root: context.root, dir: context.dir, tree, commit };
 }
 
 /**

@@ -233,33 +233,38 @@ export class ParsePack {
 /** How many trees' results are kept (a few tags, labels and branches in use). */
 const MAX_TREE_RESULTS = 16;
 
-/** The result computed for a git tree, if cached (a tree id never changes content). */
-export function readTreeResult(root: string, key: string): unknown {
-  try {
-    return JSON.parse(
-      readFileSync(join(root, CACHE_DIR, "trees", `${cacheKey("tree", key)}.json`), "utf8"),
-    );
-  } catch {
-    return undefined;
-  }
+/** Where the record of a git tree is cached; see PromptTree for what it holds. */
+export function treeRecordPath(root: string, key: string): string {
+  return join(root, CACHE_DIR, "trees", `${cacheKey("tree", key)}.tree`);
 }
 
-/** Stores the result for a tree, keeping only the most recently written few. */
-export function writeTreeResult(root: string, key: string, value: unknown): void {
-  const dir = join(root, CACHE_DIR, "trees");
-  const path = join(dir, `${cacheKey("tree", key)}.json`);
+/**
+ * Stores the record of a tree, given as lines, atomically; only the most recently written few
+ * records are kept.
+ */
+export function writeTreeRecord(root: string, key: string, lines: readonly string[]): void {
+  const path = treeRecordPath(root, key);
+  const dir = dirname(path);
   const temp = `${path}.${process.pid}.tmp`;
+  let fd: number | undefined;
   try {
     makeCacheDir(root, dir);
-    writeFileSync(temp, JSON.stringify(value));
+    fd = openSync(temp, "w");
+    // Joined a batch at a time: one string of the whole record would be tens of megabytes.
+    for (let start = 0; start < lines.length; start += 1024) {
+      writeSync(fd, `${lines.slice(start, start + 1024).join("\n")}\n`);
+    }
+    closeSync(fd);
+    fd = undefined;
     renameSync(temp, path);
     const entries = readdirSync(dir)
-      .filter((entry) => entry.endsWith(".json"))
+      .filter((entry) => !entry.endsWith(".tmp"))
       .map((entry) => ({ entry, time: statSync(join(dir, entry)).mtimeMs }))
       .sort((a, b) => b.time - a.time);
     for (const { entry } of entries.slice(MAX_TREE_RESULTS))
       rmSync(join(dir, entry), { force: true });
   } catch {
+    if (fd !== undefined) closeSync(fd);
     rmSync(temp, { force: true });
   }
 }

@@ -3,7 +3,7 @@ import { diffPromptSets, isGlob, nameMatcher, type PromptSetDiff } from "../../c
 import { isPlainObject } from "../../core/json.js";
 import { isPromptFileName, promptNameOf } from "../../core/names.js";
 import { didYouMean } from "../../core/suggest.js";
-import type { Issue, Prompt } from "../../core/types.js";
+import type { Issue, PromptHeader } from "../../core/types.js";
 import { PromptsError, usageError } from "../../errors.js";
 import {
   assertGitRepository,
@@ -14,7 +14,8 @@ import {
 } from "../../git/objects.js";
 import { resolvePromptRef } from "../../git/labels.js";
 import { findRoot } from "../../store/config.js";
-import { type LoadOptions, type LoadResult, loadPrompts } from "../../store/load.js";
+import { type LoadOptions, loadPromptTree, type TreeLoadResult } from "../../store/load.js";
+import { PromptTree } from "../../store/prompt-tree.js";
 import { readMappingFile } from "../data-file.js";
 import { formatFull, formatStat } from "../diff-output.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
@@ -55,12 +56,15 @@ export interface DiffReport extends PromptSetDiff {
   issues: { from: Issue[]; to: Issue[] };
 }
 
+/** The side of a commit from before the prompt directory existed. */
+const EMPTY_TREE = PromptTree.of(new Map(), [], 0);
+
 interface Side {
   ref: string | null;
   commit: string | null;
   /** `at v1`, `in the working tree`. */
   where: string;
-  loaded?: LoadResult;
+  loaded?: TreeLoadResult;
   /** Why there are no prompts on this side (no prompt directory there), if so. */
   missing?: PromptsError;
 }
@@ -91,93 +95,108 @@ export async function diffCommand(
   const fromCommit = refs[0]?.commit ?? (await resolveCommit(root, "HEAD").catch(() => null));
   const to = refs[1];
   const loadOptions: LoadOptions = { ...base, root };
-  // One side after the other: parsing is CPU work that already uses every core, and the second
-  // side then finds the files the two share in the parse cache (most of them, usually).
-  const fromSide =
-    fromCommit === null
-      ? ({ ref: fromRef, commit: null, where: `at ${fromRef}` } satisfies Side)
-      : await loadSide({ ref: fromRef, commit: fromCommit, where: `at ${fromRef}` }, loadOptions);
-  const toSide = await loadSide(
-    to
-      ? { ref: to.ref, commit: to.commit, where: `at ${to.ref}` }
-      : { ref: null, commit: null, where: "in the working tree" },
-    loadOptions,
-  );
-  const prefix = await workTreePrefix(root);
-  const dir = fromSide.loaded?.dir ?? toSide.loaded?.dir;
-  if (dir === undefined) throw toSide.missing ?? fromSide.missing ?? new Error("nothing loaded");
-  const fromPrompts = fromSide.loaded?.prompts ?? new Map<string, Prompt>();
-  const toPrompts = toSide.loaded?.prompts ?? new Map<string, Prompt>();
-  const fromErrors = errorsOf(fromSide);
-  const toErrors = errorsOf(toSide);
-  const invalidFrom = invalidNames(fromErrors, dir);
-  const invalidTo = invalidNames(toErrors, dir);
+  // A side read from the tree cache keeps its record open until the comparison is done.
+  const opened: Side[] = [];
+  try {
+    // One side after the other: parsing is CPU work that already uses every core, and the second
+    // side then finds the files the two share in the parse cache (most of them, usually).
+    const fromSide =
+      fromCommit === null
+        ? ({ ref: fromRef, commit: null, where: `at ${fromRef}` } satisfies Side)
+        : await loadSide({ ref: fromRef, commit: fromCommit, where: `at ${fromRef}` }, loadOptions);
+    opened.push(fromSide);
+    const toSide = await loadSide(
+      to
+        ? { ref: to.ref, commit: to.commit, where: `at ${to.ref}` }
+        : { ref: null, commit: null, where: "in the working tree" },
+      loadOptions,
+    );
+    opened.push(toSide);
+    const prefix = await workTreePrefix(root);
+    const dir = fromSide.loaded?.dir ?? toSide.loaded?.dir;
+    if (dir === undefined) throw toSide.missing ?? fromSide.missing ?? new Error("nothing loaded");
+    const fromTree = fromSide.loaded?.tree ?? EMPTY_TREE;
+    const toTree = toSide.loaded?.tree ?? EMPTY_TREE;
+    const fromPrompts = fromTree.headers;
+    const toPrompts = toTree.headers;
+    const fromErrors = errorsOf(fromSide);
+    const toErrors = errorsOf(toSide);
+    const invalidFrom = invalidNames(fromErrors, dir);
+    const invalidTo = invalidNames(toErrors, dir);
 
-  // The first argument that is no ref and names no prompt was most likely meant as a ref.
-  if (failedRef) {
-    const known = (name: string) =>
-      fromPrompts.has(name) || toPrompts.has(name) || invalidFrom.has(name) || invalidTo.has(name);
-    if (!selectsAny(failedRef.arg, known, fromPrompts, toPrompts)) {
-      const reason =
-        failedRef.error instanceof Error ? failedRef.error.message : String(failedRef.error);
-      const names = [...toPrompts.keys(), ...fromPrompts.keys()];
-      throw new PromptsError(
-        "E_GIT",
-        `${reason}; no prompt is named "${failedRef.arg}" either${didYouMean(failedRef.arg, names)} (run: prompts list)`,
-      );
+    // The first argument that is no ref and names no prompt was most likely meant as a ref.
+    if (failedRef) {
+      const known = (name: string) =>
+        fromPrompts.has(name) ||
+        toPrompts.has(name) ||
+        invalidFrom.has(name) ||
+        invalidTo.has(name);
+      if (!selectsAny(failedRef.arg, known, fromPrompts, toPrompts)) {
+        const reason =
+          failedRef.error instanceof Error ? failedRef.error.message : String(failedRef.error);
+        const names = [...toPrompts.keys(), ...fromPrompts.keys()];
+        throw new PromptsError(
+          "E_GIT",
+          `${reason}; no prompt is named "${failedRef.arg}" either${didYouMean(failedRef.arg, names)} (run: prompts list)`,
+        );
+      }
     }
-  }
 
-  const changes =
-    fromCommit === null
-      ? []
-      : await diffNameStatus(root, fromCommit, to?.commit, `${prefix}${dir}`);
-  const { renames, changedNames } = namesOfChanges(changes, `${prefix}${dir}/`);
-  const filter = nameMatcher(names);
-  const result = diffPromptSets(fromPrompts, toPrompts, renames, changedNames, {
-    filter,
-    invalid: { from: invalidFrom, to: invalidTo },
-    ...(variables ? { variables } : {}),
-  });
+    const changes =
+      fromCommit === null
+        ? []
+        : await diffNameStatus(root, fromCommit, to?.commit, `${prefix}${dir}`);
+    const { renames, changedNames } = namesOfChanges(changes, `${prefix}${dir}/`);
+    const filter = nameMatcher(names);
+    const result = diffPromptSets(fromTree, toTree, renames, changedNames, {
+      filter,
+      invalid: { from: invalidFrom, to: invalidTo },
+      ...(variables ? { variables } : {}),
+      // --stat prints counts only; --json gives the hunks whatever else is asked.
+      ...(options.stat && !context.global.json ? { context: null } : {}),
+    });
 
-  const selected = (issue: Issue) => {
-    const name = promptNameIn(issue.file, dir);
-    return name === undefined || filter(name);
-  };
-  const fromIssues = fromErrors.filter(selected);
-  const toIssues = toErrors.filter(selected);
-  // A file broken on both sides is reported once.
-  const toIssueKeys = new Set(toIssues.map(issueKey));
-  const fromOnly = fromIssues.filter((issue) => !toIssueKeys.has(issueKey(issue)));
-  await reportIssues(context, [
-    ...labelIssues(fromOnly, fromSide.ref),
-    ...labelIssues(toIssues, toSide.ref),
-  ]);
-  const sides = { from: fromSide, to: toSide };
-  if (context.global.json) {
-    const report: DiffReport = {
-      from: { ref: fromSide.ref, commit: fromSide.commit },
-      to: { ref: toSide.ref, commit: toSide.commit },
-      ...result,
-      issues: { from: fromIssues, to: toIssues },
+    const selected = (issue: Issue) => {
+      const name = promptNameIn(issue.file, dir);
+      return name === undefined || filter(name);
     };
-    writeJson(context, report);
-  } else {
-    const colors = await colorsFor(context, context.io.stdout);
-    const text = options.stat
-      ? formatStat(result, sides, colors)
-      : formatFull(result, sides, colors, variables !== undefined);
-    context.io.stdout.write(text);
-  }
+    const fromIssues = fromErrors.filter(selected);
+    const toIssues = toErrors.filter(selected);
+    // A file broken on both sides is reported once.
+    const toIssueKeys = new Set(toIssues.map(issueKey));
+    const fromOnly = fromIssues.filter((issue) => !toIssueKeys.has(issueKey(issue)));
+    await reportIssues(context, [
+      ...labelIssues(fromOnly, fromSide.ref),
+      ...labelIssues(toIssues, toSide.ref),
+    ]);
+    const sides = { from: fromSide, to: toSide };
+    if (context.global.json) {
+      const report: DiffReport = {
+        from: { ref: fromSide.ref, commit: fromSide.commit },
+        to: { ref: toSide.ref, commit: toSide.commit },
+        ...result,
+        issues: { from: fromIssues, to: toIssues },
+      };
+      writeJson(context, report);
+    } else {
+      const colors = await colorsFor(context, context.io.stdout);
+      const text = options.stat
+        ? formatStat(result, sides, colors)
+        : formatFull(result, sides, colors, variables !== undefined);
+      context.io.stdout.write(text);
+    }
 
-  const problems = unmatchedNames(names, fromPrompts, toPrompts, invalidFrom, invalidTo, sides);
-  if (problems.length > 0) {
-    const colors = await colorsFor(context, context.io.stderr);
-    for (const problem of problems) context.io.stderr.write(`${colors.red("✗")} ${problem}\n`);
-    return 1;
+    const problems = unmatchedNames(names, fromPrompts, toPrompts, invalidFrom, invalidTo, sides);
+    if (problems.length > 0) {
+      const colors = await colorsFor(context, context.io.stderr);
+      for (const problem of problems) context.io.stderr.write(`${colors.red("✗")} ${problem}\n`);
+      return 1;
+    }
+    if (!options.exitCode) return 0;
+    return (options.breaking ? result.breaking : result.different) ? 1 : 0;
+  } finally {
+    for (const side of opened) side.loaded?.tree.close();
   }
-  if (!options.exitCode) return 0;
-  return (options.breaking ? result.breaking : result.different) ? 1 : 0;
 }
 
 /**
@@ -229,7 +248,7 @@ async function splitArguments(
 
 async function loadSide(side: Side, options: LoadOptions): Promise<Side> {
   try {
-    const loaded = await loadPrompts(
+    const loaded = await loadPromptTree(
       side.commit === null ? options : { ...options, ref: side.commit },
     );
     return { ...side, loaded };
@@ -244,7 +263,7 @@ async function loadSide(side: Side, options: LoadOptions): Promise<Side> {
 }
 
 function errorsOf(side: Side): Issue[] {
-  return (side.loaded?.issues ?? []).filter((issue) => issue.severity === "error");
+  return (side.loaded?.tree.issues ?? []).filter((issue) => issue.severity === "error");
 }
 
 /** The prompt name of a file (relative to the root) in the prompt directory. */
@@ -303,7 +322,7 @@ function namesOfChanges(
 function selectsAny(
   pattern: string,
   known: (name: string) => boolean,
-  ...sets: ReadonlyMap<string, Prompt>[]
+  ...sets: ReadonlyMap<string, PromptHeader>[]
 ): boolean {
   if (known(pattern)) return true;
   const folder = `${pattern.replace(/\/+$/, "")}/`;
@@ -313,8 +332,8 @@ function selectsAny(
 /** A line for each plain name asked for that is missing, or invalid, on both sides. */
 function unmatchedNames(
   names: readonly string[],
-  fromPrompts: ReadonlyMap<string, Prompt>,
-  toPrompts: ReadonlyMap<string, Prompt>,
+  fromPrompts: ReadonlyMap<string, PromptHeader>,
+  toPrompts: ReadonlyMap<string, PromptHeader>,
   invalidFrom: ReadonlySet<string>,
   invalidTo: ReadonlySet<string>,
   sides: { from: Side; to: Side },

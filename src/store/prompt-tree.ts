@@ -1,0 +1,273 @@
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { type PromptSummary, summarizePrompt } from "../core/summary.js";
+import type { Issue, Prompt, PromptHeader } from "../core/types.js";
+
+/**
+ * The prompts of one tree (a git tree, the working tree) for commands that read every prompt's
+ * header but few whole prompts: `diff` reads the headers of both sides and the whole prompts of
+ * those that differ. Read back from a record in the tree cache, a prompt is parsed from its JSON
+ * only when asked for, so a warm `diff v1 v2` costs in proportion to what changed rather than
+ * to the size of the tree.
+ */
+export class PromptTree {
+  private constructor(
+    /** Name, version, file and partials of every valid prompt, sorted by name. */
+    readonly headers: ReadonlyMap<string, PromptHeader>,
+    /** The whole prompts, looked up lazily; iterating it reads them all. */
+    readonly prompts: ReadonlyMap<string, Prompt>,
+    private readonly readSummaries: () => PromptSummary[],
+    /** Errors and warnings of the tree's files, sorted by file and line. */
+    readonly issues: readonly Issue[],
+    /** How many prompt files the tree holds. */
+    readonly fileCount: number,
+    private readonly release: () => void = () => {},
+  ) {}
+
+  /** A tree whose prompts were all just loaded. */
+  static of(
+    prompts: ReadonlyMap<string, Prompt>,
+    issues: readonly Issue[],
+    fileCount: number,
+  ): PromptTree {
+    return new PromptTree(
+      prompts,
+      prompts,
+      () => [...prompts.values()].map(summarizePrompt),
+      issues,
+      fileCount,
+    );
+  }
+
+  /**
+   * The tree of a record file written from {@link PromptTree.record}, or undefined when there
+   * is none or it is not one (another version's format, damage): the caller then loads the tree
+   * afresh. Each prompt is parsed when it is asked for. `whole` reads the file at once, for a
+   * reader of every prompt; otherwise only the parts asked for are read, from the file kept
+   * open until {@link PromptTree.close}.
+   */
+  static readRecord(path: string, whole: boolean): PromptTree | undefined {
+    let fd: number | undefined;
+    try {
+      let read: (offset: number, length: number) => string;
+      if (whole) {
+        const bytes = readFileSync(path);
+        read = (offset, length) => bytes.toString("utf8", offset, offset + length);
+      } else {
+        const file = openSync(path, "r");
+        fd = file;
+        read = (offset, length) => readRange(file, offset, length);
+      }
+      const record = readHead(read(0, PREFIX_LENGTH), read);
+      if (!record) {
+        if (fd !== undefined) closeSync(fd);
+        return undefined;
+      }
+      const { meta, text } = record;
+      const headers = new Map<string, PromptHeader>();
+      const ranges = new Map<string, Range>();
+      for (const [name, version, file, partials, offset, length] of JSON.parse(
+        text(meta.headers),
+      ) as RecordHeader[]) {
+        headers.set(name, { name, version, file, partials });
+        ranges.set(name, [meta.prompts + offset, length]);
+      }
+      const openFd = fd;
+      return new PromptTree(
+        headers,
+        new LazyPrompts(ranges, (range) => JSON.parse(text(range)) as Prompt),
+        () => JSON.parse(text(meta.summaries)) as PromptSummary[],
+        meta.issues,
+        meta.fileCount,
+        () => {
+          if (openFd !== undefined) closeSync(openFd);
+        },
+      );
+    } catch {
+      if (fd !== undefined) closeSync(fd);
+      return undefined;
+    }
+  }
+
+  /** Lets go of the record file, if one is open: no prompt can be read after. */
+  close(): void {
+    this.release();
+  }
+
+  /** What `prompts list` shows of each prompt, sorted by name. */
+  summaries(): PromptSummary[] {
+    return this.readSummaries();
+  }
+
+  /**
+   * The tree as the lines of a record file: a fixed-size prefix giving the length of the meta
+   * line (issues, and where the rest is), the headers with where each prompt's JSON is, the
+   * summaries, and each prompt's JSON — so that a reader reads only what it needs.
+   */
+  record(): string[] {
+    const prompts = [...this.prompts.values()];
+    const summaries = JSON.stringify(this.summaries());
+    const bodies = prompts.map((prompt) => JSON.stringify(prompt));
+    // A prompt's offset counts from the first prompt's line, so it does not depend on the
+    // length of the headers' line that holds it.
+    let offset = 0;
+    const headers = JSON.stringify(
+      prompts.map((prompt, index): RecordHeader => {
+        const length = Buffer.byteLength(bodies[index] as string);
+        const header: RecordHeader = [
+          prompt.name,
+          prompt.version,
+          prompt.file,
+          prompt.partials,
+          offset,
+          length,
+        ];
+        offset += length + 1;
+        return header;
+      }),
+    );
+    const headersLength = Buffer.byteLength(headers);
+    const summariesLength = Buffer.byteLength(summaries);
+    const meta: RecordMeta = {
+      fileCount: this.fileCount,
+      issues: this.issues,
+      headers: [0, headersLength],
+      summaries: [headersLength + 1, summariesLength],
+      prompts: headersLength + 1 + summariesLength + 1,
+    };
+    const metaText = JSON.stringify(meta);
+    const prefix = `${RECORD_FORMAT} ${String(Buffer.byteLength(metaText)).padStart(10, "0")}\n`;
+    return [`${prefix}${metaText}`, headers, summaries, ...bodies];
+  }
+}
+
+/**
+ * The issues and summaries of a record file, reading no more of it than those: what
+ * `prompts list --ref` needs of a large tree. Undefined when there is no such record.
+ */
+export function readRecordCatalog(
+  path: string,
+): { issues: readonly Issue[]; fileCount: number; summaries: PromptSummary[] } | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const file = fd;
+    const record = readHead(readRange(file, 0, PREFIX_LENGTH), (offset, length) =>
+      readRange(file, offset, length),
+    );
+    if (!record) return undefined;
+    const { meta, text } = record;
+    const summaries = JSON.parse(text(meta.summaries)) as PromptSummary[];
+    return { issues: meta.issues, fileCount: meta.fileCount, summaries };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const RECORD_FORMAT = "gitprompts-tree/2";
+/** `gitprompts-tree/2 0000123456\n`: the format, and the length of the meta line. */
+const PREFIX_LENGTH = RECORD_FORMAT.length + 12;
+
+/** A part of a record: offset (from the end of the meta line) and length, in bytes. */
+type Range = [offset: number, length: number];
+
+/** The meta line of a record. */
+interface RecordMeta {
+  fileCount: number;
+  issues: readonly Issue[];
+  headers: Range;
+  summaries: Range;
+  /** Where the first prompt's line starts; each header gives its prompt's offset from there. */
+  prompts: number;
+}
+
+/** A header as stored: an array, far fewer bytes to parse than an object. */
+type RecordHeader = [
+  name: string,
+  version: string,
+  file: string,
+  partials: string[],
+  offset: number,
+  length: number,
+];
+
+/**
+ * Reads the prefix and meta line of a record with `read` (absolute offsets) and gives a reader
+ * of its ranges; undefined when the prefix is not this format's.
+ */
+function readHead(
+  prefix: string,
+  read: (offset: number, length: number) => string,
+): { meta: RecordMeta; text: (range: Range) => string } | undefined {
+  const match = new RegExp(`^${RECORD_FORMAT} (\\d{10})\\n$`).exec(prefix);
+  if (!match) return undefined;
+  const metaLength = Number(match[1]);
+  const meta = JSON.parse(read(PREFIX_LENGTH, metaLength)) as RecordMeta;
+  // Past the meta line and the newline that ends it.
+  const start = PREFIX_LENGTH + metaLength + 1;
+  return { meta, text: ([offset, length]) => read(start + offset, length) };
+}
+
+function readRange(fd: number, offset: number, length: number): string {
+  const buffer = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const count = readSync(fd, buffer, done, length - done, offset + done);
+    if (count === 0) throw new Error("the record is shorter than its head says");
+    done += count;
+  }
+  return buffer.toString("utf8");
+}
+
+/** A read-only map of prompts that parses each the first time it is asked for. */
+class LazyPrompts implements ReadonlyMap<string, Prompt> {
+  private readonly parsed = new Map<string, Prompt>();
+
+  constructor(
+    private readonly ranges: ReadonlyMap<string, Range>,
+    private readonly parse: (range: Range) => Prompt,
+  ) {}
+
+  get size(): number {
+    return this.ranges.size;
+  }
+
+  has(name: string): boolean {
+    return this.ranges.has(name);
+  }
+
+  get(name: string): Prompt | undefined {
+    let prompt = this.parsed.get(name);
+    if (prompt === undefined) {
+      const range = this.ranges.get(name);
+      if (range === undefined) return undefined;
+      prompt = this.parse(range);
+      this.parsed.set(name, prompt);
+    }
+    return prompt;
+  }
+
+  keys(): MapIterator<string> {
+    return this.ranges.keys();
+  }
+
+  *values(): MapIterator<Prompt> {
+    for (const name of this.ranges.keys()) yield this.get(name) as Prompt;
+  }
+
+  *entries(): MapIterator<[string, Prompt]> {
+    for (const name of this.ranges.keys()) yield [name, this.get(name) as Prompt];
+  }
+
+  [Symbol.iterator](): MapIterator<[string, Prompt]> {
+    return this.entries();
+  }
+
+  forEach(
+    callback: (value: Prompt, key: string, map: ReadonlyMap<string, Prompt>) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [name, prompt] of this.entries()) callback.call(thisArg, prompt, name, this);
+  }
+}
