@@ -230,8 +230,11 @@ export class ParsePack {
   }
 }
 
-/** How many trees' results are kept (a few tags, labels and branches in use). */
-const MAX_TREE_RESULTS = 16;
+/**
+ * How many tree records are kept: a few tags, labels and branches in use. A record is about
+ * 1.3 KB a prompt (13 MB for 10,000), so this bounds the folder to about 100 MB at that size.
+ */
+const MAX_TREE_RECORDS = 8;
 
 /** Where the record of a git tree is cached; see PromptTree for what it holds. */
 export function treeRecordPath(root: string, key: string): string {
@@ -261,7 +264,7 @@ export function writeTreeRecord(root: string, key: string, lines: readonly strin
       .filter((entry) => !entry.endsWith(".tmp"))
       .map((entry) => ({ entry, time: statSync(join(dir, entry)).mtimeMs }))
       .sort((a, b) => b.time - a.time);
-    for (const { entry } of entries.slice(MAX_TREE_RESULTS))
+    for (const { entry } of entries.slice(MAX_TREE_RECORDS))
       rmSync(join(dir, entry), { force: true });
   } catch {
     if (fd !== undefined) closeSync(fd);
