@@ -131,12 +131,15 @@ export interface CatalogLoadResult {
 export async function loadPromptCatalog(options: LoadOptions = {}): Promise<CatalogLoadResult> {
   const context = await resolveContext(options);
   const { root, dir } = context;
+  let tree: PromptTree;
   if (context.git && "ref" in context.git) {
-    const { key } = await locateTree(context, context.git.ref);
-    const cached = context.cache ? readRecordCatalog(treeRecordPath(root, key)) : undefined;
+    const located = await locateTree(context, context.git.ref);
+    const cached = context.cache ? readRecordCatalog(treeRecordPath(root, located.key)) : undefined;
     if (cached) return { root, dir, ...cached };
+    ({ tree } = await loadTreeAtRef(context, located, false));
+  } else {
+    tree = await loadUncommittedTree(context);
   }
-  const { tree } = await loadPromptTree(options);
   try {
     return {
       root,
@@ -157,19 +160,22 @@ export async function loadPromptCatalog(options: LoadOptions = {}): Promise<Cata
  */
 export async function loadPromptTree(options: LoadOptions = {}): Promise<TreeLoadResult> {
   const context = await resolveContext(options);
-  if (context.git && "ref" in context.git) return loadTreeAtRef(context, context.git.ref, false);
+  if (context.git && "ref" in context.git) {
+    return loadTreeAtRef(context, await locateTree(context, context.git.ref), false);
+  }
+  return { root: context.root, dir: context.dir, tree: await loadUncommittedTree(context) };
+}
+
+/** The tree of the working directory or of the index, loaded whole. */
+async function loadUncommittedTree(context: LoadContext): Promise<PromptTree> {
   const sources = await loadContextSources(context);
   const { prompts, issues } = validatePrompts(sources);
-  return {
-    root: context.root,
-    dir: context.dir,
-    tree: PromptTree.of(prompts, issues, sources.length),
-  };
+  return PromptTree.of(prompts, issues, sources.length);
 }
 
 /** Loads at a ref, wholly. */
 async function loadAtRef(context: LoadContext, ref: string): Promise<LoadResult> {
-  const { tree, commit } = await loadTreeAtRef(context, ref, true);
+  const { tree, commit } = await loadTreeAtRef(context, await locateTree(context, ref), true);
   return {
     root: context.root,
     dir: context.dir,
@@ -181,23 +187,29 @@ async function loadAtRef(context: LoadContext, ref: string): Promise<LoadResult>
 }
 
 /** The commit of a ref, and the key of its prompt directory's tree in the tree cache. */
-async function locateTree(
-  context: LoadContext,
-  ref: string,
-): Promise<{ commit: string; top: string; key: string }> {
+interface LocatedTree {
+  /** The ref as given. */
+  ref: string;
+  commit: string;
+  /** Where the root sits in its work tree. */
+  top: string;
+  /** The key of the tree's record in the tree cache. */
+  key: string;
+}
+
+async function locateTree(context: LoadContext, ref: string): Promise<LocatedTree> {
   const { locateRefTree } = await import("./git-tree.js");
   const { commit, tree, top } = await locateRefTree(context.root, context.dir, ref);
   if (tree === undefined) throw noDirectoryAt(context, ref);
-  return { commit, top, key: `${tree}\0${top}\0${context.dir}` };
+  return { ref, commit, top, key: `${tree}\0${top}\0${context.dir}` };
 }
 
 /** Loads at a ref; the record of its tree is cached, since a tree's content never changes. */
 async function loadTreeAtRef(
   context: LoadContext,
-  ref: string,
+  { ref, commit, top, key }: LocatedTree,
   whole: boolean,
 ): Promise<TreeLoadResult> {
-  const { commit, top, key } = await locateTree(context, ref);
   const { readTreePrompts } = await import("./git-tree.js");
   let tree = context.cache
     ? PromptTree.readRecord(treeRecordPath(context.root, key), whole)
