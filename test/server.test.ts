@@ -1181,6 +1181,25 @@ describe("hot reload of the working tree", () => {
       text: "Rules: Call at most two tools per step.\nQ: Hi\n",
     });
   });
+
+  it("a prompt that starts to include another is checked against it, and follows its edits", async () => {
+    const root = tempDir(PROMPTS);
+    const { url } = await serve(root);
+    const events = await openEvents(url);
+    await events.waitFor("the first frame", () => true);
+
+    // greeting was no partial: it declares `name`, which the caller now uses through it.
+    writeFileSync(join(root, "prompts/caller.yaml"), CALLER.replace("Rules:", "{{> greeting}}"));
+    expect((await events.bundle("caller")).changed).toEqual(["caller"]);
+    const vars = { variables: { user_query: "Hi", name: "Ada" } };
+    const rendered = async () =>
+      ((await post(`${url}/v1/prompts/caller/render`, vars)).body as { text: string }).text;
+    expect(await rendered()).toContain("Hello Ada!");
+
+    writeFileSync(join(root, "prompts/greeting.yaml"), greetingSaying("Howdy"));
+    expect((await events.bundle("greeting")).changed).toEqual(["caller", "greeting"]);
+    expect(await rendered()).toContain("Howdy Ada!");
+  });
 });
 
 describe("serving a git repository", () => {
