@@ -80,6 +80,17 @@ export async function loadSources(
   return { root: context.root, dir: context.dir, sources: await loadContextSources(context) };
 }
 
+/**
+ * The repository root and the prompt directory that a load with these options reads, without
+ * reading any prompt: what a watcher started before the load needs.
+ */
+export async function locatePromptDir(
+  options: Omit<LoadOptions, "ref" | "staged"> = {},
+): Promise<{ root: string; dir: string }> {
+  const { root, dir } = await resolveContext(options);
+  return { root, dir };
+}
+
 async function loadContextSources(context: LoadContext): Promise<PromptSource[]> {
   let files: PromptFileText[];
   if (context.git) {
