@@ -40,7 +40,7 @@ export class LiveTree {
 
   /** Loads the whole tree once. */
   static async open(options: Omit<LoadOptions, "ref" | "staged">): Promise<LiveTree> {
-    const { root, dir, sources } = await loadSources(options);
+    const { root, dir, sources } = await loadSources({ ...options, longRunning: true });
     ParsePack.releaseAll();
     const tree = new LiveTree(root, dir);
     tree.replaceAll(sources);
@@ -76,7 +76,7 @@ export class LiveTree {
   /** Reloads everything (after a change too wide to follow file by file). */
   async reloadAll(): Promise<TreeUpdate> {
     const before = new Map([...this.prompts].map(([name, prompt]) => [name, prompt.version]));
-    const { sources } = await loadSources({ root: this.root, dir: this.dir });
+    const { sources } = await loadSources({ root: this.root, dir: this.dir, longRunning: true });
     this.replaceAll(sources);
     const names = new Set([...before.keys(), ...this.prompts.keys()]);
     return {

@@ -58,6 +58,17 @@ interface LoadContext {
   dir: string;
   cache: boolean;
   git?: GitSource;
+  /** Load for a long-running process (see {@link SourceLoadOptions}). */
+  longRunning?: boolean;
+}
+
+/** Options of {@link loadSources}. */
+export interface SourceLoadOptions extends Omit<LoadOptions, "ref"> {
+  /**
+   * Load for a long-running process, whose resident memory would keep the peak of the load for
+   * good: the parse cache is read entry by entry rather than whole.
+   */
+  longRunning?: boolean;
 }
 
 /** Loads and validates every prompt of the prompt directory (or of a git ref, or of the index). */
@@ -74,9 +85,10 @@ export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult
  * checked against each other: what a server keeps to re-check only what an edit touches.
  */
 export async function loadSources(
-  options: Omit<LoadOptions, "ref"> = {},
+  options: SourceLoadOptions = {},
 ): Promise<{ root: string; dir: string; sources: PromptSource[] }> {
   const context = await resolveContext(options);
+  if (options.longRunning) context.longRunning = true;
   return { root: context.root, dir: context.dir, sources: await loadContextSources(context) };
 }
 
@@ -298,7 +310,9 @@ async function parseTree(
   context: LoadContext,
   files: readonly PromptFileText[],
 ): Promise<PromptSource[]> {
-  const pack = context.cache ? ParsePack.open(context.root) : undefined;
+  const pack = context.cache
+    ? ParsePack.open(context.root, { inMemory: !context.longRunning })
+    : undefined;
   const keys = files.map((file) =>
     file.text === undefined || !pack ? undefined : cacheKey("prompt", file.text),
   );
