@@ -16,7 +16,7 @@ import {
   readTreeResult,
   writeTreeResult,
 } from "./parse-cache.js";
-import { parsePromptTexts } from "./parse-pool.js";
+import { fillCacheInChild, PARALLEL_THRESHOLD, parsePromptTexts } from "./parse-pool.js";
 import { findWorktreePrompt, listWorktreePrompts, readWorktreePrompt } from "./worktree.js";
 
 /** Where and how to load prompts. */
@@ -66,7 +66,8 @@ interface LoadContext {
 export interface SourceLoadOptions extends Omit<LoadOptions, "ref"> {
   /**
    * Load for a long-running process, whose resident memory would keep the peak of the load for
-   * good: the parse cache is read entry by entry rather than whole.
+   * good: the parse cache is read entry by entry rather than whole, and a tree mostly missing
+   * from it is parsed in a child process that fills the cache, rather than in threads.
    */
   longRunning?: boolean;
 }
@@ -310,18 +311,31 @@ async function parseTree(
   context: LoadContext,
   files: readonly PromptFileText[],
 ): Promise<PromptSource[]> {
-  const pack = context.cache
-    ? ParsePack.open(context.root, { inMemory: !context.longRunning })
-    : undefined;
+  const inMemory = !context.longRunning;
+  let pack = context.cache ? ParsePack.open(context.root, { inMemory }) : undefined;
   const keys = files.map((file) =>
     file.text === undefined || !pack ? undefined : cacheKey("prompt", file.text),
   );
   const cached = keys.map((key) =>
     key === undefined ? undefined : (pack?.get(key) as ParsedPromptFile | undefined),
   );
-  const missing = files.flatMap((file, index) =>
-    file.text !== undefined && cached[index] === undefined ? [index] : [],
-  );
+  const isMissing = (file: PromptFileText, index: number) =>
+    file.text !== undefined && cached[index] === undefined;
+  let missing = files.flatMap((file, index) => (isMissing(file, index) ? [index] : []));
+  if (
+    pack &&
+    context.longRunning &&
+    missing.length >= PARALLEL_THRESHOLD &&
+    (await fillCacheInChild(context.root, context.dir))
+  ) {
+    pack = ParsePack.reopen(context.root, { inMemory });
+    for (const index of missing) {
+      const key = keys[index];
+      if (key !== undefined) cached[index] = pack.get(key) as ParsedPromptFile | undefined;
+    }
+    // What changed while the child read the tree is parsed here.
+    missing = missing.filter((index) => isMissing(files[index] as PromptFileText, index));
+  }
   const parsedMissing = await parsePromptTexts(
     missing.map((index) => files[index]?.text as string),
   );

@@ -233,6 +233,13 @@ export class ParsePack {
     return pack;
   }
 
+  /** The pack of a repository read again, with what another process saved since. */
+  static reopen(root: string, options: { inMemory?: boolean } = {}): ParsePack {
+    openPacks.get(root)?.bytes.close();
+    openPacks.delete(root);
+    return ParsePack.open(root, options);
+  }
+
   /**
    * Forgets the packs read by this process (saving nothing more): a long-running process such
    * as the server has no use for thousands of cached parses once its tree is loaded.
