@@ -128,6 +128,8 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     // The watcher starts before the tree is read, so that an edit made while it loads is not
     // missed; its changes wait for the tree. Its scan of the folders also makes its garbage
     // before the load, whose collections take it, rather than after, where it stayed resident.
+    // What changed since the last snapshot: while the tree has errors, edits add up here.
+    const unbuilt = new Set<string>();
     let loaded: (tree: LiveTree | undefined) => void = () => {};
     const treeReady = new Promise<LiveTree | undefined>((resolve) => (loaded = resolve));
     const watcher = watchTree(join(root, dir), {
@@ -142,9 +144,12 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
         }
         if (names.size === 0 && !changes.folders) return;
         const update = changes.folders ? await tree.reloadAll() : await tree.update(names);
+        for (const name of update.changed) unbuilt.add(name);
         if (tree.errorCount > 0) reportInvalid(tree.issues);
-        else if (update.changed.length > 0 || lastError)
-          swap(builder.build(tree.prompts, source), update.changed);
+        else if (update.changed.length > 0 || lastError) {
+          swap(builder.build(tree.prompts, source, unbuilt), update.changed);
+          unbuilt.clear();
+        }
       },
       onError: (error) =>
         log(`✗ watcher: ${error instanceof Error ? error.message : String(error)}`),
