@@ -105,15 +105,16 @@ export async function locatePromptDir(
 }
 
 async function loadContextSources(context: LoadContext): Promise<PromptSource[]> {
-  let files: PromptFileText[];
-  if (context.git) {
-    ({ files } = await readGitFiles(context, context.git));
-  } else {
-    await assertDirectory(context);
-    const entries = await listWorktreePrompts(context.root, context.dir);
-    files = entries.map(readWorktreePrompt);
-  }
-  return parseTree(context, files);
+  if (context.git) return parseTree(context, (await readGitFiles(context, context.git)).files);
+  await assertDirectory(context);
+  const entries = await listWorktreePrompts(context.root, context.dir);
+  // Read as parsing goes: see parseTree.
+  return parseTree(
+    context,
+    (function* () {
+      for (const entry of entries) yield readWorktreePrompt(entry);
+    })(),
+  );
 }
 
 /** Reads and parses the files of one prompt name in the working tree (none when it is gone). */
@@ -306,19 +307,27 @@ async function parseFile(context: LoadContext, file: PromptFileText): Promise<Pr
   return { name: file.name, file: file.file, parsed };
 }
 
-/** Parses a whole tree: cached results from the pack, the rest on every core. */
+/**
+ * Parses a whole tree: cached results from the pack, the rest on every core. Files are taken
+ * one at a time, and the text of one found in the cache is not kept: for a large tree, all
+ * texts at once would be megabytes more at the peak of the load.
+ */
 async function parseTree(
   context: LoadContext,
-  files: readonly PromptFileText[],
+  texts: Iterable<PromptFileText>,
 ): Promise<PromptSource[]> {
   const inMemory = !context.longRunning;
   let pack = context.cache ? ParsePack.open(context.root, { inMemory }) : undefined;
-  const keys = files.map((file) =>
-    file.text === undefined || !pack ? undefined : cacheKey("prompt", file.text),
-  );
-  const cached = keys.map((key) =>
-    key === undefined ? undefined : (pack?.get(key) as ParsedPromptFile | undefined),
-  );
+  const files: PromptFileText[] = [];
+  const keys: (string | undefined)[] = [];
+  const cached: (ParsedPromptFile | undefined)[] = [];
+  for (const file of texts) {
+    const key = file.text === undefined || !pack ? undefined : cacheKey("prompt", file.text);
+    const hit = key === undefined ? undefined : (pack?.get(key) as ParsedPromptFile | undefined);
+    files.push(hit === undefined ? file : { name: file.name, file: file.file });
+    keys.push(key);
+    cached.push(hit);
+  }
   const isMissing = (file: PromptFileText, index: number) =>
     file.text !== undefined && cached[index] === undefined;
   let missing = files.flatMap((file, index) => (isMissing(file, index) ? [index] : []));
