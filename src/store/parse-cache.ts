@@ -226,7 +226,13 @@ export class ParsePack {
     if (!pack) {
       const path = join(root, CACHE_DIR, PACK_FILE);
       const bytes = inMemory ? bytesInMemory(path) : bytesOnDisk(path);
-      const { generation, stored } = indexPack(bytes);
+      let index: ReturnType<typeof indexPack> = { generation: 0, stored: new Map() };
+      try {
+        index = indexPack(bytes);
+      } catch {
+        // A file that cannot be read through: parse everything.
+      }
+      const { generation, stored } = index;
       pack = new ParsePack(path, root, generation, bytes, stored);
       openPacks.set(root, pack);
     }
