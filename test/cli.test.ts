@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, git, gitRepo, tempDir, writeFiles } from "./helpers.js";
+import { cli, git, gitRepo, runBin, tempDir, writeFiles } from "./helpers.js";
 import { ANSWERER, GREETING, PLANNER } from "./sample-prompts.js";
 
 /** Variables of every type that `--var` has to convert. */
@@ -1114,5 +1114,31 @@ describe("the parse cache", () => {
     const broken = await cli(dir, "validate");
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain('variable "name" is used but not declared');
+  });
+
+  it("a cache file cut short or garbled costs only parsing again: the answers stay the same", () => {
+    const dir = tempDir({
+      "prompts/greeting.yaml": GREETING,
+      "prompts/answerer.yaml": ANSWERER,
+      "prompts/planner.yaml": PLANNER.replace(
+        "user_query: string",
+        "user_query: string\n  unused: string",
+      ),
+    });
+    const list = ["list", "--json"];
+    const cold = runBin(dir, list);
+    expect(cold.code).toBe(0);
+    const pack = join(dir, ".prompts", "cache", "parse.pack");
+    const whole = readFileSync(pack);
+    for (const damaged of [
+      whole.subarray(0, Math.floor(whole.length / 2)),
+      Buffer.from(whole.toString("latin1").replace(/"spec"/g, '"sp\n'), "latin1"),
+      Buffer.from("not a pack"),
+    ]) {
+      writeFileSync(pack, damaged);
+      expect(runBin(dir, list)).toEqual(cold);
+      expect(runBin(dir, ["validate"]).stderr).toContain('variable "unused" is declared but');
+    }
+    expect(readFileSync(pack)).toEqual(whole);
   });
 });

@@ -5,6 +5,7 @@ import { Agent, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN, PROJECT_ROOT, runBin, tempDir } from "./helpers.js";
+import { GREETING } from "./sample-prompts.js";
 
 /** A spawned `prompts serve` and what it has printed so far. */
 interface ServeProcess {
@@ -253,6 +254,29 @@ describe("prompts serve (the built binary)", () => {
       const exit = await exitOf(serve);
       expect({ attempt, ...exit }).toEqual({ attempt, code: 0, signal: null });
       expect(serve.stderr()).toMatch(/stopped/);
+    }
+  });
+
+  it("a large tree not in the parse cache yet is served as `prompts publish` reads it, and so again from the cache", async () => {
+    // Enough files that the server parses them in a child process, which fills the cache.
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 2_000; i++)
+      files[`prompts/team${i % 20}/prompt_${i}.yaml`] = GREETING.replace("Hello", `Hello ${i},`);
+    const root = tempDir(files);
+    expect(runBin(root, ["--no-cache", "publish", "--out", "published.json"]).code).toBe(0);
+    const published = JSON.parse(readFileSync(join(root, "published.json"), "utf8")) as {
+      hash: string;
+      prompts: Record<string, unknown>;
+    };
+    expect(Object.keys(published.prompts)).toHaveLength(2_000);
+    for (const cache of ["cold", "warm"]) {
+      const serve = startServe(root);
+      const response = await fetch(`${await serve.url}/v1/bundle`);
+      const served = (await response.json()) as typeof published;
+      expect({ cache, hash: served.hash }).toEqual({ cache, hash: published.hash });
+      expect(served.prompts).toEqual(published.prompts);
+      serve.child.kill("SIGTERM");
+      expect(await exitOf(serve)).toEqual({ code: 0, signal: null });
     }
   });
 

@@ -1077,6 +1077,42 @@ describe("hot reload of the working tree", () => {
     expect(after.body).toMatchObject({ text: "Fixed Ada!\n" });
   });
 
+  it("edits made while another file is broken are all served once it is fixed, as publish makes them", async () => {
+    const root = tempDir(PROMPTS);
+    const { url } = await serve(root);
+    const events = await openEvents(url);
+    await events.waitFor("the first frame", () => true);
+
+    writeFileSync(join(root, "prompts/greeting.yaml"), "template: [unclosed\n");
+    await events.waitFor("an invalid event", (e) => e.event === "invalid");
+    // While greeting is broken: a change, a new prompt and a removal, each reported invalid.
+    writeFileSync(join(root, "prompts/planner.yaml"), PLANNER.replace("at most", "no more than"));
+    await events.waitFor("another invalid event", (e) => e.event === "invalid");
+    writeFileSync(join(root, "prompts/added.yaml"), greetingSaying("Added"));
+    await events.waitFor("another invalid event", (e) => e.event === "invalid");
+    rmSync(join(root, "prompts/answerer_prompt.yaml"));
+    await events.waitFor("another invalid event", (e) => e.event === "invalid");
+
+    writeFileSync(join(root, "prompts/greeting.yaml"), greetingSaying("Fixed"));
+    const fixed = await events.bundle("greeting");
+    const served = await getBundle(url);
+    expect(served.body.hash).toBe(fixed.hash);
+    const out = join(tempDir(), "prompts.json");
+    expect((await cli(root, "publish", "--out", out)).code).toBe(0);
+    const published = JSON.parse(readFileSync(out, "utf8")) as BundleJson;
+    expect(served.body.prompts).toEqual(published.prompts);
+    expect(served.body.hash).toBe(published.hash);
+    expect(Object.keys(served.body.prompts)).toEqual([
+      "added",
+      "caller",
+      "greeting",
+      "planner",
+      "shared/tool_rules",
+    ]);
+    const flat = await getJson<Record<string, unknown>>(`${url}/v1/prompts?format=flat`);
+    expect(Object.keys(flat.body)).toEqual(Object.keys(served.body.prompts));
+  });
+
   it("a broken edit reverted to the last good content clears last_error", async () => {
     const root = tempDir(PROMPTS);
     const { url } = await serve(root);
@@ -1180,6 +1216,25 @@ describe("hot reload of the working tree", () => {
       version: after.body.prompts.caller?.version,
       text: "Rules: Call at most two tools per step.\nQ: Hi\n",
     });
+  });
+
+  it("a prompt that starts to include another is checked against it, and follows its edits", async () => {
+    const root = tempDir(PROMPTS);
+    const { url } = await serve(root);
+    const events = await openEvents(url);
+    await events.waitFor("the first frame", () => true);
+
+    // greeting was no partial: it declares `name`, which the caller now uses through it.
+    writeFileSync(join(root, "prompts/caller.yaml"), CALLER.replace("Rules:", "{{> greeting}}"));
+    expect((await events.bundle("caller")).changed).toEqual(["caller"]);
+    const vars = { variables: { user_query: "Hi", name: "Ada" } };
+    const rendered = async () =>
+      ((await post(`${url}/v1/prompts/caller/render`, vars)).body as { text: string }).text;
+    expect(await rendered()).toContain("Hello Ada!");
+
+    writeFileSync(join(root, "prompts/greeting.yaml"), greetingSaying("Howdy"));
+    expect((await events.bundle("greeting")).changed).toEqual(["caller", "greeting"]);
+    expect(await rendered()).toContain("Howdy Ada!");
   });
 });
 

@@ -19,7 +19,7 @@ import { PromptsError } from "../errors.js";
 import { resolvePromptRef } from "../git/labels.js";
 import { findRoot } from "../store/config.js";
 import { LiveTree } from "../store/live-tree.js";
-import { loadPrompts } from "../store/load.js";
+import { loadPrompts, locatePromptDir } from "../store/load.js";
 import { usageStats } from "../store/stats.js";
 import { type Snapshot, SnapshotBuilder } from "./snapshot.js";
 import { UsageLog } from "./usage-log.js";
@@ -120,26 +120,23 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   };
 
   if (options.ref === undefined) {
-    const tree = await LiveTree.open({
+    const { dir } = await locatePromptDir({
       root,
       ...(options.dir === undefined ? {} : { dir: options.dir }),
     });
     const source: BundleSource = { commit: null, ref: null, dirty: true };
-    if (tree.errorCount > 0) {
-      throw new PromptsError(
-        "E_INVALID_PROMPT",
-        `cannot serve: ${tree.errorCount} error(s) in ${tree.dir}/ (run: prompts validate)`,
-        {
-          details: tree.issues
-            .filter((issue) => issue.severity === "error")
-            .map((issue) => `${issue.file}:${issue.line}:${issue.col}: ${issue.message}`),
-        },
-      );
-    }
-    snapshot = builder.build(tree.prompts, source);
-    const watcher = watchTree(join(root, tree.dir), {
+    // The watcher starts before the tree is read, so that an edit made while it loads is not
+    // missed; its changes wait for the tree. Its scan of the folders also makes its garbage
+    // before the load, whose collections take it, rather than after, where it stayed resident.
+    // What changed since the last snapshot: while the tree has errors, edits add up here.
+    const unbuilt = new Set<string>();
+    let loaded: (tree: LiveTree | undefined) => void = () => {};
+    const treeReady = new Promise<LiveTree | undefined>((resolve) => (loaded = resolve));
+    const watcher = watchTree(join(root, dir), {
       debounceMs: options.debounceMs ?? 25,
       onChanges: async (changes) => {
+        const tree = await treeReady;
+        if (!tree) return;
         const names = new Set<string>();
         for (const file of changes.files) {
           const name = tree.nameOf(file);
@@ -147,14 +144,37 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
         }
         if (names.size === 0 && !changes.folders) return;
         const update = changes.folders ? await tree.reloadAll() : await tree.update(names);
+        for (const name of update.changed) unbuilt.add(name);
         if (tree.errorCount > 0) reportInvalid(tree.issues);
-        else if (update.changed.length > 0 || lastError)
-          swap(builder.build(tree.prompts, source), update.changed);
+        else if (update.changed.length > 0 || lastError) {
+          swap(builder.build(tree.prompts, source, unbuilt), update.changed);
+          unbuilt.clear();
+        }
       },
       onError: (error) =>
         log(`✗ watcher: ${error instanceof Error ? error.message : String(error)}`),
     });
-    await watcher.ready;
+    try {
+      await watcher.ready;
+      const tree = await LiveTree.open({ root, dir });
+      if (tree.errorCount > 0) {
+        throw new PromptsError(
+          "E_INVALID_PROMPT",
+          `cannot serve: ${tree.errorCount} error(s) in ${tree.dir}/ (run: prompts validate)`,
+          {
+            details: tree.issues
+              .filter((issue) => issue.severity === "error")
+              .map((issue) => `${issue.file}:${issue.line}:${issue.col}: ${issue.message}`),
+          },
+        );
+      }
+      snapshot = builder.build(tree.prompts, source);
+      loaded(tree);
+    } catch (error) {
+      loaded(undefined);
+      await watcher.close();
+      throw error;
+    }
     stopSource = watcher.close;
   } else {
     const ref = options.ref;

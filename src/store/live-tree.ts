@@ -16,10 +16,16 @@ export interface TreeUpdate {
  * it touched and re-checks only the prompts it can affect — those files' prompts, the prompts
  * that include them, and (as context) the partials those include — so its cost does not grow
  * with the number of prompts.
+ *
+ * Parse results are kept only for prompts that include or are included: no edit of another
+ * file re-checks the rest, and keeping what the parser found in 10,000 files (variable uses,
+ * positions, declarations) would cost more memory than the prompts themselves. Should one of
+ * them become a partial, its file is read again.
  */
 export class LiveTree {
   /** Valid prompts by name. */
   readonly prompts = new Map<string, Prompt>();
+  /** Parse results of the prompts that include or are included, by name. */
   private readonly sources = new Map<string, PromptSource[]>();
   /** The names that have files, kept with `sources`: no set of all names is built per edit. */
   private readonly names = new Set<string>();
@@ -34,7 +40,7 @@ export class LiveTree {
 
   /** Loads the whole tree once. */
   static async open(options: Omit<LoadOptions, "ref" | "staged">): Promise<LiveTree> {
-    const { root, dir, sources } = await loadSources(options);
+    const { root, dir, sources } = await loadSources({ ...options, longRunning: true });
     ParsePack.releaseAll();
     const tree = new LiveTree(root, dir);
     tree.replaceAll(sources);
@@ -70,7 +76,7 @@ export class LiveTree {
   /** Reloads everything (after a change too wide to follow file by file). */
   async reloadAll(): Promise<TreeUpdate> {
     const before = new Map([...this.prompts].map(([name, prompt]) => [name, prompt.version]));
-    const { sources } = await loadSources({ root: this.root, dir: this.dir });
+    const { sources } = await loadSources({ root: this.root, dir: this.dir, longRunning: true });
     this.replaceAll(sources);
     const names = new Set([...before.keys(), ...this.prompts.keys()]);
     return {
@@ -83,10 +89,13 @@ export class LiveTree {
   /** Re-reads the files of the given prompt names and re-checks what they can affect. */
   async update(names: Iterable<string>): Promise<TreeUpdate> {
     const touched = new Set<string>();
+    // Whose parse results may no longer be needed once this update is done.
+    const unlinked = new Set<string>();
     for (const name of names) {
       if (checkPromptName(name) !== undefined) continue;
       touched.add(name);
-      this.unindex(name);
+      unlinked.add(name);
+      for (const ref of this.unindex(name)) unlinked.add(ref);
       const sources = await loadNameSources(this.root, this.dir, name);
       if (sources.length === 0) {
         this.sources.delete(name);
@@ -104,6 +113,11 @@ export class LiveTree {
     // Downwards: the partials they include are needed to check them (not re-checked themselves).
     const context = new Set(affected);
     for (const name of context) {
+      if (!this.sources.has(name) && this.names.has(name)) {
+        // A prompt that was no partial until now: its parse result was not kept.
+        this.sources.set(name, await loadNameSources(this.root, this.dir, name));
+        unlinked.add(name);
+      }
       for (const source of this.sources.get(name) ?? []) {
         for (const ref of source.parsed.partialRefs) context.add(ref.name);
       }
@@ -122,6 +136,7 @@ export class LiveTree {
       if (issues.length > 0) this.issuesByName.set(name, issues);
       else this.issuesByName.delete(name);
     }
+    for (const name of unlinked) this.forgetUnlessLinked(name);
     return { changed: changed.sort() };
   }
 
@@ -148,6 +163,15 @@ export class LiveTree {
       if (list) list.push(issue);
       else this.issuesByName.set(name, [issue]);
     }
+    for (const name of this.names) this.forgetUnlessLinked(name);
+  }
+
+  /** Drops the parse result of a prompt that neither includes nor is included. */
+  private forgetUnlessLinked(name: string): void {
+    if ((this.includers.get(name)?.size ?? 0) > 0) return;
+    const sources = this.sources.get(name);
+    if (sources?.every((source) => source.parsed.partialRefs.length === 0))
+      this.sources.delete(name);
   }
 
   private index(name: string): void {
@@ -160,9 +184,15 @@ export class LiveTree {
     }
   }
 
-  private unindex(name: string): void {
+  /** Removes a prompt's partials from the index; returns their names. */
+  private unindex(name: string): string[] {
+    const refs: string[] = [];
     for (const source of this.sources.get(name) ?? []) {
-      for (const ref of source.parsed.partialRefs) this.includers.get(ref.name)?.delete(name);
+      for (const ref of source.parsed.partialRefs) {
+        this.includers.get(ref.name)?.delete(name);
+        refs.push(ref.name);
+      }
     }
+    return refs;
   }
 }

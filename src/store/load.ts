@@ -17,7 +17,7 @@ import {
   treeRecordPath,
   writeTreeRecord,
 } from "./parse-cache.js";
-import { parsePromptTexts } from "./parse-pool.js";
+import { fillCacheInChild, PARALLEL_THRESHOLD, parsePromptTexts } from "./parse-pool.js";
 import { PromptTree, readRecordCatalog } from "./prompt-tree.js";
 import { findWorktreePrompt, listWorktreePrompts, readWorktreePrompt } from "./worktree.js";
 
@@ -60,6 +60,18 @@ interface LoadContext {
   dir: string;
   cache: boolean;
   git?: GitSource;
+  /** Load for a long-running process (see {@link SourceLoadOptions}). */
+  longRunning?: boolean;
+}
+
+/** Options of {@link loadSources}. */
+export interface SourceLoadOptions extends Omit<LoadOptions, "ref"> {
+  /**
+   * Load for a long-running process, whose resident memory would keep the peak of the load for
+   * good: the parse cache is read entry by entry rather than whole, and a tree mostly missing
+   * from it is parsed in a child process that fills the cache, rather than in threads.
+   */
+  longRunning?: boolean;
 }
 
 /** Loads and validates every prompt of the prompt directory (or of a git ref, or of the index). */
@@ -76,22 +88,35 @@ export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult
  * checked against each other: what a server keeps to re-check only what an edit touches.
  */
 export async function loadSources(
-  options: Omit<LoadOptions, "ref"> = {},
+  options: SourceLoadOptions = {},
 ): Promise<{ root: string; dir: string; sources: PromptSource[] }> {
   const context = await resolveContext(options);
+  if (options.longRunning) context.longRunning = true;
   return { root: context.root, dir: context.dir, sources: await loadContextSources(context) };
 }
 
+/**
+ * The repository root and the prompt directory that a load with these options reads, without
+ * reading any prompt: what a watcher started before the load needs.
+ */
+export async function locatePromptDir(
+  options: Omit<LoadOptions, "ref" | "staged"> = {},
+): Promise<{ root: string; dir: string }> {
+  const { root, dir } = await resolveContext(options);
+  return { root, dir };
+}
+
 async function loadContextSources(context: LoadContext): Promise<PromptSource[]> {
-  let files: PromptFileText[];
-  if (context.git) {
-    ({ files } = await readGitFiles(context, context.git));
-  } else {
-    await assertDirectory(context);
-    const entries = await listWorktreePrompts(context.root, context.dir);
-    files = entries.map(readWorktreePrompt);
-  }
-  return parseTree(context, files);
+  if (context.git) return parseTree(context, (await readGitFiles(context, context.git)).files);
+  await assertDirectory(context);
+  const entries = await listWorktreePrompts(context.root, context.dir);
+  // Read as parsing goes: see parseTree.
+  return parseTree(
+    context,
+    (function* () {
+      for (const entry of entries) yield readWorktreePrompt(entry);
+    })(),
+  );
 }
 
 /** Reads and parses the files of one prompt name in the working tree (none when it is gone). */
@@ -367,21 +392,44 @@ async function parseFile(context: LoadContext, file: PromptFileText): Promise<Pr
   return { name: file.name, file: file.file, parsed };
 }
 
-/** Parses a whole tree: cached results from the pack, the rest on every core. */
+/**
+ * Parses a whole tree: cached results from the pack, the rest on every core. Files are taken
+ * one at a time, and the text of one found in the cache is not kept: for a large tree, all
+ * texts at once would be megabytes more at the peak of the load.
+ */
 async function parseTree(
   context: LoadContext,
-  files: readonly PromptFileText[],
+  texts: Iterable<PromptFileText>,
 ): Promise<PromptSource[]> {
-  const pack = context.cache ? ParsePack.open(context.root) : undefined;
-  const keys = files.map((file) =>
-    file.text === undefined || !pack ? undefined : cacheKey("prompt", file.text),
-  );
-  const cached = keys.map((key) =>
-    key === undefined ? undefined : (pack?.get(key) as ParsedPromptFile | undefined),
-  );
-  const missing = files.flatMap((file, index) =>
-    file.text !== undefined && cached[index] === undefined ? [index] : [],
-  );
+  const inMemory = !context.longRunning;
+  let pack = context.cache ? ParsePack.open(context.root, { inMemory }) : undefined;
+  const files: PromptFileText[] = [];
+  const keys: (string | undefined)[] = [];
+  const cached: (ParsedPromptFile | undefined)[] = [];
+  for (const file of texts) {
+    const key = file.text === undefined || !pack ? undefined : cacheKey("prompt", file.text);
+    const hit = key === undefined ? undefined : (pack?.get(key) as ParsedPromptFile | undefined);
+    files.push(hit === undefined ? file : { name: file.name, file: file.file });
+    keys.push(key);
+    cached.push(hit);
+  }
+  const isMissing = (file: PromptFileText, index: number) =>
+    file.text !== undefined && cached[index] === undefined;
+  let missing = files.flatMap((file, index) => (isMissing(file, index) ? [index] : []));
+  if (
+    pack &&
+    context.longRunning &&
+    missing.length >= PARALLEL_THRESHOLD &&
+    (await fillCacheInChild(context.root, context.dir))
+  ) {
+    pack = ParsePack.reopen(context.root, { inMemory });
+    for (const index of missing) {
+      const key = keys[index];
+      if (key !== undefined) cached[index] = pack.get(key) as ParsedPromptFile | undefined;
+    }
+    // What changed while the child read the tree is parsed here.
+    missing = missing.filter((index) => isMissing(files[index] as PromptFileText, index));
+  }
   const parsedMissing = await parsePromptTexts(
     missing.map((index) => files[index]?.text as string),
   );

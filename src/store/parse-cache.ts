@@ -2,10 +2,12 @@ import { createHash } from "node:crypto";
 import {
   closeSync,
   existsSync,
+  fstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
@@ -121,52 +123,127 @@ export async function readCachedParse<T>(
 /** How many saves an unused entry survives: enough for a few trees (branches, tags) in turn. */
 const PACK_GENERATIONS = 4;
 
-interface PackFile {
-  salt: string;
-  generation: number;
-  entries: Record<string, [generation: number, value: unknown]>;
-}
+/** The pack file: a header line, then one `<key> <generation> <JSON>` line per entry. */
+const PACK_FILE = "parse.pack";
+/** What the pack was called while it was one JSON document; removed on the next save. */
+const OLD_PACK_FILE = "parse.pack.json";
+const KEY_LENGTH = 40;
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
 
 const openPacks = new Map<string, ParsePack>();
+
+/** Where the bytes of a pack file are read from. */
+interface PackBytes {
+  readonly size: number;
+  /** How many bytes to read at once when going through all of them. */
+  readonly window: number;
+  /** The bytes from `start` to `end`: a view that is valid until the next call. */
+  read(start: number, end: number): Buffer;
+  close(): void;
+}
+
+/** The whole file in memory: what a command that runs for a moment reads fastest. */
+function bytesInMemory(path: string): PackBytes {
+  let bytes = Buffer.alloc(0);
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    // No pack yet, or an unreadable one: parse everything.
+  }
+  return {
+    size: bytes.length,
+    window: Math.max(bytes.length, 1),
+    read: (start, end) => bytes.subarray(start, end),
+    close: () => {},
+  };
+}
+
+/**
+ * The file read piece by piece when asked: a long-running process does not keep megabytes of
+ * the file in its resident memory (a buffer's memory goes back only after a full collection of
+ * the heap, which may not come for a long time).
+ */
+function bytesOnDisk(path: string): PackBytes {
+  let fd: number | undefined;
+  let size = 0;
+  try {
+    fd = openSync(path, "r");
+    size = fstatSync(fd).size;
+  } catch {
+    // No pack yet, or an unreadable one: parse everything.
+  }
+  let scratch = Buffer.alloc(0);
+  return {
+    size,
+    window: 1 << 20,
+    read: (start, end) => {
+      if (fd === undefined) return Buffer.alloc(0);
+      if (scratch.length < end - start)
+        scratch = Buffer.allocUnsafe(Math.max(end - start, 1 << 16));
+      const length = readSync(fd, scratch, 0, end - start, start);
+      return scratch.subarray(0, length);
+    },
+    close: () => {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
 
 /**
  * The parse results of whole trees in one file: thousands of entry files would cost more to
  * write than the parsing they save. Shared by every load of a process (a diff loads two trees),
  * and written only when something new was parsed. An entry that none of the last few writes
  * used goes, so the pack stays the size of the trees in use.
+ *
+ * An entry is parsed only when asked for: parsed whole, the pack of a 10,000-prompt tree was a
+ * 14 MB string and tens of megabytes of objects on the heap at once, most of them for entries
+ * nobody asked for, and the heap of a long-running server stayed that large after they were
+ * gone. Entries nobody changed are written back as the same bytes.
  */
 export class ParsePack {
   private readonly used = new Set<string>();
+  /** Results stored by this process, not yet in the file. */
+  private readonly added = new Map<string, unknown>();
   private dirty = false;
 
   private constructor(
     private readonly path: string,
     private readonly root: string,
     private generation: number,
-    private readonly entries: Map<string, [number, unknown]>,
+    private readonly bytes: PackBytes,
+    /** key → [generation, start, end] of its JSON in the file. */
+    private readonly stored: Map<string, [number, number, number]>,
   ) {}
 
-  /** The pack of a repository, read once per process. */
-  static open(root: string): ParsePack {
+  /**
+   * The pack of a repository, read once per process. With `inMemory: false` (for a
+   * long-running process) its entries are read from the file when asked for.
+   */
+  static open(root: string, { inMemory = true }: { inMemory?: boolean } = {}): ParsePack {
     let pack = openPacks.get(root);
     if (!pack) {
-      const path = join(root, CACHE_DIR, "parse.pack.json");
-      let file: Partial<PackFile> = {};
+      const path = join(root, CACHE_DIR, PACK_FILE);
+      const bytes = inMemory ? bytesInMemory(path) : bytesOnDisk(path);
+      let index: ReturnType<typeof indexPack> = { generation: 0, stored: new Map() };
       try {
-        file = JSON.parse(readFileSync(path, "utf8")) as Partial<PackFile>;
+        index = indexPack(bytes);
       } catch {
-        // No pack yet, or an unreadable one: parse everything.
+        // A file that cannot be read through: parse everything.
       }
-      const valid = file.salt === cacheSalt() && file.entries !== undefined;
-      pack = new ParsePack(
-        path,
-        root,
-        valid ? (file.generation ?? 0) : 0,
-        new Map(valid ? Object.entries(file.entries ?? {}) : []),
-      );
+      const { generation, stored } = index;
+      pack = new ParsePack(path, root, generation, bytes, stored);
       openPacks.set(root, pack);
     }
     return pack;
+  }
+
+  /** The pack of a repository read again, with what another process saved since. */
+  static reopen(root: string, options: { inMemory?: boolean } = {}): ParsePack {
+    openPacks.get(root)?.bytes.close();
+    openPacks.delete(root);
+    return ParsePack.open(root, options);
   }
 
   /**
@@ -174,20 +251,29 @@ export class ParsePack {
    * as the server has no use for thousands of cached parses once its tree is loaded.
    */
   static releaseAll(): void {
+    for (const pack of openPacks.values()) pack.bytes.close();
     openPacks.clear();
   }
 
-  /** The stored result for a key, if any. */
+  /** The stored result for a key, if any (a new object on every call). */
   get(key: string): unknown {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
+    let value = this.added.get(key);
+    if (value === undefined) {
+      const entry = this.stored.get(key);
+      if (entry === undefined) return undefined;
+      try {
+        value = JSON.parse(this.bytes.read(entry[1], entry[2]).toString("utf8"));
+      } catch {
+        return undefined;
+      }
+    }
     this.used.add(key);
-    return entry[1];
+    return value;
   }
 
   /** Stores a new result. */
   set(key: string, value: unknown): void {
-    this.entries.set(key, [this.generation, value]);
+    this.added.set(key, value);
     this.used.add(key);
     this.dirty = true;
   }
@@ -200,33 +286,113 @@ export class ParsePack {
     let fd: number | undefined;
     try {
       makeCacheDir(this.root, dirname(this.path));
-      // Written entry by entry: one string of the whole pack would be tens of megabytes at once.
       fd = openSync(temp, "w");
-      writeSync(
-        fd,
-        `{"salt":${JSON.stringify(cacheSalt())},"generation":${this.generation},"entries":{`,
-      );
-      let first = true;
-      let chunk = "";
-      for (const [key, [generation, value]] of this.entries) {
+      const out = new ChunkWriter(fd);
+      out.text(`${JSON.stringify({ salt: cacheSalt(), generation: this.generation })}\n`);
+      for (const [key, [generation, start, end]] of this.stored) {
+        if (this.added.has(key)) continue;
         const current = this.used.has(key) ? this.generation : generation;
         if (current <= this.generation - PACK_GENERATIONS) continue;
-        chunk += `${first ? "" : ","}${JSON.stringify(key)}:[${current},${JSON.stringify(value)}]`;
-        first = false;
-        if (chunk.length > 1 << 16) {
-          writeSync(fd, chunk);
-          chunk = "";
-        }
+        out.text(`${key} ${current} `);
+        out.bytes(this.bytes.read(start, end));
+        out.text("\n");
       }
-      writeSync(fd, `${chunk}}}`);
+      for (const [key, value] of this.added)
+        out.text(`${key} ${this.generation} ${JSON.stringify(value)}\n`);
+      out.flush();
       closeSync(fd);
       fd = undefined;
       renameSync(temp, this.path);
+      rmSync(join(dirname(this.path), OLD_PACK_FILE), { force: true });
       this.dirty = false;
     } catch {
       if (fd !== undefined) closeSync(fd);
       rmSync(temp, { force: true });
     }
+  }
+}
+
+/**
+ * Finds the entries of a pack file without parsing them, going through it a window at a time.
+ * A header of another parser version, or no header, gives an empty pack; a malformed line is
+ * skipped.
+ */
+function indexPack(file: PackBytes): {
+  generation: number;
+  stored: Map<string, [number, number, number]>;
+} {
+  const stored = new Map<string, [number, number, number]>();
+  let generation: number | undefined;
+  /** Takes the line from start to end of `bytes`, which begins at `base` in the file. */
+  const take = (bytes: Buffer, start: number, end: number, base: number): boolean => {
+    if (generation === undefined) {
+      try {
+        const header = JSON.parse(bytes.toString("utf8", start, end)) as Record<string, unknown>;
+        if (header.salt !== cacheSalt() || typeof header.generation !== "number") return false;
+        generation = header.generation;
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    const space = bytes.indexOf(SPACE, start + KEY_LENGTH + 1);
+    if (bytes[start + KEY_LENGTH] !== SPACE || space === -1 || space >= end) return true;
+    const entryGeneration = Number(bytes.toString("latin1", start + KEY_LENGTH + 1, space));
+    if (Number.isInteger(entryGeneration)) {
+      stored.set(bytes.toString("latin1", start, start + KEY_LENGTH), [
+        entryGeneration,
+        base + space + 1,
+        base + end,
+      ]);
+    }
+    return true;
+  };
+  let window = file.window;
+  for (let base = 0; base < file.size;) {
+    const end = Math.min(file.size, base + window);
+    const bytes = file.read(base, end);
+    if (bytes.length < end - base) break;
+    let start = 0;
+    for (let newline = bytes.indexOf(NEWLINE); newline !== -1;) {
+      if (!take(bytes, start, newline, base)) return { generation: 0, stored: new Map() };
+      start = newline + 1;
+      newline = bytes.indexOf(NEWLINE, start);
+    }
+    if (end === file.size) {
+      if (start < bytes.length && !take(bytes, start, bytes.length, base))
+        return { generation: 0, stored: new Map() };
+      break;
+    }
+    // A line longer than the window: read it again with a larger one.
+    if (start === 0) window *= 2;
+    base += start;
+  }
+  return { generation: generation ?? 0, stored };
+}
+
+/** Buffers small writes into 64 KiB ones: a pack has thousands of lines. */
+class ChunkWriter {
+  private readonly chunk = Buffer.allocUnsafe(1 << 16);
+  private length = 0;
+
+  constructor(private readonly fd: number) {}
+
+  text(text: string): void {
+    const size = Buffer.byteLength(text);
+    if (this.length + size > this.chunk.length) this.flush();
+    if (size > this.chunk.length) writeSync(this.fd, text);
+    else this.length += this.chunk.write(text, this.length);
+  }
+
+  bytes(bytes: Buffer): void {
+    if (this.length + bytes.length > this.chunk.length) this.flush();
+    if (bytes.length > this.chunk.length) writeSync(this.fd, bytes);
+    else this.length += bytes.copy(this.chunk, this.length);
+  }
+
+  flush(): void {
+    if (this.length > 0) writeSync(this.fd, this.chunk, 0, this.length);
+    this.length = 0;
   }
 }
 

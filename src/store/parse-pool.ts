@@ -3,9 +3,10 @@ import { fileURLToPath } from "node:url";
 import type { ParsedPromptFile } from "../core/parse.js";
 
 /** Below this many files, starting workers costs more than it saves. */
-const PARALLEL_THRESHOLD = 2_000;
+export const PARALLEL_THRESHOLD = 2_000;
 const MAX_WORKERS = 8;
 const WORKER_URL = new URL("./parse-worker.js", import.meta.url);
+const FILL_CACHE_URL = new URL("./fill-cache.js", import.meta.url);
 
 /**
  * Parses prompt files, on every core when there are many: YAML parsing is most of the cost of
@@ -48,5 +49,23 @@ function parseInWorker(
       if (code !== 0) reject(new Error(`the parse worker stopped with code ${code}`));
     });
     worker.postMessage(texts);
+  });
+}
+
+/**
+ * Loads a tree in a child process, which parses what the cache lacks (on every core) and saves
+ * it to the cache; false if that could not be done. Threads would do it as fast, but what they
+ * took stays in this process's resident memory after they end — tens of megabytes for a large
+ * tree, which a long-running server would carry for good.
+ */
+export async function fillCacheInChild(root: string, dir: string): Promise<boolean> {
+  const script = fileURLToPath(FILL_CACHE_URL);
+  // Run from TypeScript sources (as in tests), there is no compiled script to start.
+  if (!existsSync(script)) return false;
+  const { spawn } = await import("node:child_process");
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, root, dir], { stdio: "ignore" });
+    child.once("error", () => resolve(false));
+    child.once("exit", (code) => resolve(code === 0));
   });
 }
