@@ -649,6 +649,8 @@ describe("prompts label", () => {
     ["move", ["label", "bad..name", "v1"]],
     ["move", ["label", "a/b", "v1"]],
     ["move", ["label", "x.lock", "v1"]],
+    // Named like a commit id, a label would shadow that commit wherever a ref is read.
+    ["move", ["label", "0123456789abcdef0123456789abcdef01234567", "v1"]],
     ["show", ["label", "bad name"]],
     ["history", ["label", "--history", "bad name"]],
     ["delete", ["label", "--delete", "bad name"]],

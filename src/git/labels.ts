@@ -37,7 +37,12 @@ export interface LabelMove {
 
 /** Fails unless `name` can be a label. */
 export function checkLabelName(name: string): void {
-  if (!LABEL_NAME.test(name) || name.endsWith(".lock") || name.includes("..")) {
+  if (
+    !LABEL_NAME.test(name) ||
+    name.endsWith(".lock") ||
+    name.includes("..") ||
+    /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(name)
+  ) {
     throw new PromptsError(
       "E_USAGE",
       `"${name}" cannot be a label: use letters, digits, . _ - (e.g. production, staging)`,
@@ -191,6 +196,29 @@ export async function locatePromptRef(
   root: string,
   ref: string,
   path?: string,
+): Promise<{ commit: string; object: GitObjectInfo | undefined }> {
+  const known = path === undefined ? undefined : objectsAtCommits.get(`${root}\0${ref}:${path}`);
+  if (known) return { commit: ref, object: known.object };
+  const located = await lookUpPromptRef(root, ref, path);
+  if (path !== undefined) {
+    // Bounded for a long-running server that follows a label through many deploys.
+    if (objectsAtCommits.size >= 1024) objectsAtCommits.clear();
+    objectsAtCommits.set(`${root}\0${located.commit}:${path}`, { object: located.object });
+  }
+  return located;
+}
+
+/**
+ * What a path is in a commit, by root and `<commit>:<path>`: that never changes, so a command
+ * that resolved a ref (`prompts diff v1 v2`) does not ask git again when it reads the commit.
+ * A label cannot be named like a commit id, so a commit id here is never a label's name.
+ */
+const objectsAtCommits = new Map<string, { object: GitObjectInfo | undefined }>();
+
+async function lookUpPromptRef(
+  root: string,
+  ref: string,
+  path: string | undefined,
 ): Promise<{ commit: string; object: GitObjectInfo | undefined }> {
   const labelRef = LABEL_NAME.test(ref) ? `${LABEL_NAMESPACE}${ref}^{commit}` : undefined;
   const commitSpec = `${ref}^{commit}`;

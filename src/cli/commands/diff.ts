@@ -12,9 +12,14 @@ import {
   resolveCommit,
   workTreePrefix,
 } from "../../git/objects.js";
-import { resolvePromptRef } from "../../git/labels.js";
+import { locatePromptRef } from "../../git/labels.js";
 import { findRoot } from "../../store/config.js";
-import { type LoadOptions, loadPromptTree, type TreeLoadResult } from "../../store/load.js";
+import {
+  type LoadOptions,
+  locatePromptDir,
+  loadPromptTree,
+  type TreeLoadResult,
+} from "../../store/load.js";
 import { PromptTree } from "../../store/prompt-tree.js";
 import { readMappingFile } from "../data-file.js";
 import { formatFull, formatStat } from "../diff-output.js";
@@ -90,7 +95,14 @@ export async function diffCommand(
       ? undefined
       : await readVariablesFile(resolve(context.io.cwd, context.global.C ?? ".", options.vars));
 
-  const { refs, names, failedRef } = await splitArguments(root, args, literalTail(args, rawArgs));
+  // Refs are looked up with the prompt folder in them: reading them later asks git nothing more.
+  const folder = `${await workTreePrefix(root)}${(await locatePromptDir({ ...base, root })).dir}`;
+  const commitOf = async (ref: string) => (await locatePromptRef(root, ref, folder)).commit;
+  const { refs, names, failedRef } = await splitArguments(
+    commitOf,
+    args,
+    literalTail(args, rawArgs),
+  );
   const fromRef = refs[0]?.ref ?? "HEAD";
   const fromCommit = refs[0]?.commit ?? (await resolveCommit(root, "HEAD").catch(() => null));
   const to = refs[1];
@@ -215,7 +227,7 @@ function literalTail(args: readonly string[], rawArgs: readonly string[]): numbe
  * names or globs. With `--`, everything before it must be a ref and everything after is a name.
  */
 async function splitArguments(
-  root: string,
+  commitOf: (ref: string) => Promise<string>,
   args: readonly string[],
   literal: number | undefined,
 ): Promise<{
@@ -231,14 +243,14 @@ async function splitArguments(
         `at most two refs go before "--" (FROM and TO), got ${before.length}: ${before.join(" ")}`,
       );
     }
-    for (const ref of before) refs.push({ ref, commit: await resolvePromptRef(root, ref) });
+    for (const ref of before) refs.push({ ref, commit: await commitOf(ref) });
     return { refs, names: args.slice(before.length) };
   }
   for (const arg of args.slice(0, 2)) {
     // No ref name holds * or ?: a glob is a name without asking git.
     if (isGlob(arg)) break;
     try {
-      refs.push({ ref: arg, commit: await resolvePromptRef(root, arg) });
+      refs.push({ ref: arg, commit: await commitOf(arg) });
     } catch (error) {
       return { refs, names: args.slice(refs.length), failedRef: { arg, error } };
     }
