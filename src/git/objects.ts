@@ -181,9 +181,18 @@ function gitWithInput(root: string, args: readonly string[], input: string): Pro
   });
 }
 
-/** Specs fit for a batch: one per line, none that git would take for an option. */
-function batchSpecs(specs: readonly string[]): string[] {
-  return [...new Set(specs)].filter((spec) => !/[\n\r]/.test(spec) && spec.trim() !== "");
+/**
+ * Asks `git cat-file` (`--batch`, `--batch-check=…`) about each spec fit for a batch (one per
+ * line, none empty), once each; `asked` is what was asked, in the order of the output.
+ */
+async function catFileBatch(
+  root: string,
+  mode: string,
+  specs: readonly string[],
+): Promise<{ asked: string[]; output: Buffer }> {
+  const asked = [...new Set(specs)].filter((spec) => !/[\n\r]/.test(spec) && spec.trim() !== "");
+  if (asked.length === 0) return { asked, output: Buffer.alloc(0) };
+  return { asked, output: await gitWithInput(root, ["cat-file", mode], `${asked.join("\n")}\n`) };
 }
 
 /** "<spec> missing" (or ambiguous): a spec may hold spaces, so it is read from the end. */
@@ -198,11 +207,9 @@ export async function readObjects(
   specs: readonly string[],
 ): Promise<Map<string, Buffer | undefined>> {
   const objects = new Map<string, Buffer | undefined>();
-  const wanted = batchSpecs(specs);
-  if (wanted.length === 0) return objects;
-  const output = await gitWithInput(root, ["cat-file", "--batch"], `${wanted.join("\n")}\n`);
+  const { asked, output } = await catFileBatch(root, "--batch", specs);
   let offset = 0;
-  for (const spec of wanted) {
+  for (const spec of asked) {
     const headerEnd = output.indexOf(10, offset);
     if (headerEnd === -1) break;
     const header = output.subarray(offset, headerEnd).toString();
@@ -233,15 +240,13 @@ export async function describeRevisions(
   specs: readonly string[],
 ): Promise<Map<string, GitObjectInfo | undefined>> {
   const found = new Map<string, GitObjectInfo | undefined>();
-  const wanted = batchSpecs(specs);
-  if (wanted.length === 0) return found;
-  const output = await gitWithInput(
+  const { asked, output } = await catFileBatch(
     root,
-    ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
-    `${wanted.join("\n")}\n`,
+    "--batch-check=%(objectname) %(objecttype)",
+    specs,
   );
   const lines = output.toString().split("\n");
-  wanted.forEach((spec, index) => {
+  asked.forEach((spec, index) => {
     const line = lines[index] ?? "";
     const [oid, type] = line.split(" ");
     found.set(

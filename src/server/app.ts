@@ -277,7 +277,10 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     const target = request.url ?? "/";
     const queryAt = target.indexOf("?");
     const path = queryAt === -1 ? target : target.slice(0, queryAt);
-    const query = new URLSearchParams(queryAt === -1 ? "" : target.slice(queryAt + 1));
+    // Made only for the routes that read it: most requests (the bundle's) have no query.
+    let parsedQuery: URLSearchParams | undefined;
+    const query = () =>
+      (parsedQuery ??= new URLSearchParams(queryAt === -1 ? "" : target.slice(queryAt + 1)));
     const method = request.method ?? "GET";
     const allow = (...methods: string[]) => {
       if (!methods.includes(method)) {
@@ -326,7 +329,7 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     }
     if (path === "/v1/prompts") {
       allow("GET");
-      const flat = query.get("format") === "flat";
+      const flat = query().get("format") === "flat";
       sendBody(response, 200, snapshot.listBody(flat));
       return;
     }
@@ -427,13 +430,13 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     }
     if (path === "/v1/stats") {
       allow("GET");
-      const by = query.get("by") ?? "version";
+      const by = query().get("by") ?? "version";
       if (by !== "version" && by !== "variant") {
         throw new HttpError(400, "invalid_request", `by: must be version or variant, got "${by}"`);
       }
       const options: StatsOptions = { by };
       for (const field of ["name", "since", "until"] as const) {
-        const value = query.get(field);
+        const value = query().get(field);
         if (value !== null && value !== "") options[field] = value;
       }
       // Events the log is still writing are in it once acknowledged: the report sees them all.
@@ -451,36 +454,33 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
 
   let closing: Promise<void> | undefined;
   const server = createHttpServer((request, response) => {
-    const started = performance.now();
     // While stopping, a keep-alive client must not go on sending on this connection.
     if (closing) response.setHeader("connection", "close");
-    handle(request, response)
-      .catch((error: unknown) => {
-        if (response.headersSent) {
-          response.destroy();
-          return;
-        }
-        if (error instanceof HttpError) {
-          if (error.status === 413) response.setHeader("connection", "close");
-          sendJson(response, error.status, { error: { code: error.code, message: error.message } });
-          return;
-        }
+    if (options.verbose) {
+      const started = performance.now();
+      response.once("finish", () =>
         log(
-          `✗ ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-        );
-        sendJson(response, 500, {
-          error: { code: "internal", message: "internal error (see the server's log)" },
-        });
-      })
-      .finally(() => {
-        if (options.verbose) {
-          response.once("finish", () =>
-            log(
-              `${request.method} ${request.url} ${response.statusCode} ${(performance.now() - started).toFixed(1)}ms`,
-            ),
-          );
-        }
+          `${request.method} ${request.url} ${response.statusCode} ${(performance.now() - started).toFixed(1)}ms`,
+        ),
+      );
+    }
+    handle(request, response).catch((error: unknown) => {
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      if (error instanceof HttpError) {
+        if (error.status === 413) response.setHeader("connection", "close");
+        sendJson(response, error.status, { error: { code: error.code, message: error.message } });
+        return;
+      }
+      log(
+        `✗ ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      sendJson(response, 500, {
+        error: { code: "internal", message: "internal error (see the server's log)" },
       });
+    });
   });
   // Slow or stalled clients cannot hold connections open forever.
   server.headersTimeout = 10_000;
