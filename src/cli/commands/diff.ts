@@ -107,6 +107,12 @@ export async function diffCommand(
   const fromCommit = refs[0]?.commit ?? (await resolveCommit(root, "HEAD").catch(() => null));
   const to = refs[1];
   const loadOptions: LoadOptions = { ...base, root };
+  // git's view of what changed is asked for while the sides load.
+  const changes: Promise<GitChange[]> =
+    fromCommit === null
+      ? Promise.resolve([])
+      : diffNameStatus(root, fromCommit, to?.commit, folder);
+  changes.catch(() => {}); // Awaited below, unless loading a side fails first.
   // A side read from the tree cache keeps its record open until the comparison is done.
   const opened: Side[] = [];
   try {
@@ -124,7 +130,6 @@ export async function diffCommand(
       loadOptions,
     );
     opened.push(toSide);
-    const prefix = await workTreePrefix(root);
     const dir = fromSide.loaded?.dir ?? toSide.loaded?.dir;
     if (dir === undefined) throw toSide.missing ?? fromSide.missing ?? new Error("nothing loaded");
     const fromTree = fromSide.loaded?.tree ?? EMPTY_TREE;
@@ -154,11 +159,7 @@ export async function diffCommand(
       }
     }
 
-    const changes =
-      fromCommit === null
-        ? []
-        : await diffNameStatus(root, fromCommit, to?.commit, `${prefix}${dir}`);
-    const { renames, changedNames } = namesOfChanges(changes, `${prefix}${dir}/`);
+    const { renames, changedNames } = namesOfChanges(await changes, `${folder}/`);
     const filter = nameMatcher(names);
     const result = diffPromptSets(fromTree, toTree, renames, changedNames, {
       filter,
