@@ -193,6 +193,7 @@ describe("loading prompts from git", () => {
       ["diff", "v1", "v2", "--stat"],
       ["diff", "v1", "v2"],
       ["validate", "--ref", "v2"],
+      ["list", "--ref", "v2"],
     ];
     const answers = async (...extra: string[]) =>
       Promise.all(commands.map((argv) => cli(root, ...argv, ...extra)));

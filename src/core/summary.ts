@@ -29,3 +29,26 @@ export function summarizePrompt(prompt: Prompt): PromptSummary {
     partials: prompt.partials,
   };
 }
+
+/**
+ * A prompt as a row of `prompts list`'s table: name, version, variable names, variant weights,
+ * description. Kept with a tree's summaries, the table of a large tree needs no summary parsed.
+ */
+export type ListRow = [
+  name: string,
+  version: string,
+  variables: string,
+  variants: string,
+  description: string,
+];
+
+export function listRowOf(summary: PromptSummary): ListRow {
+  const variants = Object.entries(summary.variants);
+  return [
+    summary.name,
+    summary.version,
+    Object.keys(summary.variables).join(", ") || "-",
+    variants.length > 1 ? variants.map(([name, weight]) => `${name} ${weight}%`).join(", ") : "-",
+    summary.description ?? "",
+  ];
+}

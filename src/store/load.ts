@@ -3,7 +3,7 @@ import { isAbsolute, join, normalize, relative } from "node:path";
 import { checkPromptName } from "../core/names.js";
 import type { ParsedPromptFile } from "../core/parse.js";
 import { didYouMean } from "../core/suggest.js";
-import type { PromptSummary } from "../core/summary.js";
+import type { ListRow, PromptSummary } from "../core/summary.js";
 import type { Issue, Prompt } from "../core/types.js";
 import { type PromptSource, validatePrompts } from "../core/validate.js";
 import { PromptsError } from "../errors.js";
@@ -139,40 +139,53 @@ export interface TreeLoadResult {
   commit?: string;
 }
 
-/** What `prompts list` shows of a tree: each prompt's summary, and the issues of its files. */
-export interface CatalogLoadResult {
+/** What `prompts list` shows of a tree: an entry per prompt, and the issues of its files. */
+export interface CatalogLoadResult<Entry> {
   root: string;
   /** The prompt directory, relative to the root. */
   dir: string;
-  summaries: PromptSummary[];
+  /** One per valid prompt, sorted by name. */
+  entries: Entry[];
   issues: readonly Issue[];
   fileCount: number;
 }
 
 /**
- * The summaries and issues of the prompt directory (or of a git ref, or of the index). At a
- * ref, a warm cache answers by reading the summaries alone: no prompt is parsed.
+ * The summaries (or the rows of `prompts list`'s table) and issues of the prompt directory, or
+ * of a git ref, or of the index. At a ref, a warm cache answers by reading just those from the
+ * tree's record: no prompt is parsed.
  */
-export async function loadPromptCatalog(options: LoadOptions = {}): Promise<CatalogLoadResult> {
+export function loadPromptCatalog(
+  options: LoadOptions,
+  part: "summaries",
+): Promise<CatalogLoadResult<PromptSummary>>;
+export function loadPromptCatalog(
+  options: LoadOptions,
+  part: "rows",
+): Promise<CatalogLoadResult<ListRow>>;
+export async function loadPromptCatalog(
+  options: LoadOptions,
+  part: "summaries" | "rows",
+): Promise<CatalogLoadResult<PromptSummary | ListRow>> {
   const context = await resolveContext(options);
   const { root, dir } = context;
   let tree: PromptTree;
   if (context.git && "ref" in context.git) {
     const located = await locateTree(context, context.git.ref);
-    const cached = context.cache ? readRecordCatalog(treeRecordPath(root, located.key)) : undefined;
-    if (cached) return { root, dir, ...cached };
+    const path = treeRecordPath(root, located.key);
+    const cached = context.cache ? readRecordCatalog(path, part) : undefined;
+    if (cached) {
+      // The part of the record that `part` names, as PromptTree.record wrote it.
+      const entries = cached.entries as PromptSummary[] | ListRow[];
+      return { root, dir, entries, issues: cached.issues, fileCount: cached.fileCount };
+    }
     ({ tree } = await loadTreeAtRef(context, located, false));
   } else {
     tree = await loadUncommittedTree(context);
   }
   try {
-    return {
-      root,
-      dir,
-      summaries: tree.summaries(),
-      issues: tree.issues,
-      fileCount: tree.fileCount,
-    };
+    const entries = part === "rows" ? tree.listRows() : tree.summaries();
+    return { root, dir, entries, issues: tree.issues, fileCount: tree.fileCount };
   } finally {
     tree.close();
   }

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
-import { type PromptSummary, summarizePrompt } from "../core/summary.js";
+import { type ListRow, listRowOf, type PromptSummary, summarizePrompt } from "../core/summary.js";
 import type { Issue, Prompt, PromptHeader } from "../core/types.js";
 
 /**
@@ -16,6 +16,7 @@ export class PromptTree {
     /** The whole prompts, looked up lazily; iterating it reads them all. */
     readonly prompts: ReadonlyMap<string, Prompt>,
     private readonly readSummaries: () => PromptSummary[],
+    private readonly readListRows: () => ListRow[],
     /** Errors and warnings of the tree's files, sorted by file and line. */
     readonly issues: readonly Issue[],
     /** How many prompt files the tree holds. */
@@ -29,10 +30,12 @@ export class PromptTree {
     issues: readonly Issue[],
     fileCount: number,
   ): PromptTree {
+    const summaries = () => [...prompts.values()].map(summarizePrompt);
     return new PromptTree(
       prompts,
       prompts,
-      () => [...prompts.values()].map(summarizePrompt),
+      summaries,
+      () => summaries().map(listRowOf),
       issues,
       fileCount,
     );
@@ -76,6 +79,7 @@ export class PromptTree {
         headers,
         new LazyPrompts(ranges, (range) => JSON.parse(text(range)) as Prompt),
         () => JSON.parse(text(meta.summaries)) as PromptSummary[],
+        () => JSON.parse(text(meta.rows)) as ListRow[],
         meta.issues,
         meta.fileCount,
         () => {
@@ -93,19 +97,27 @@ export class PromptTree {
     this.release();
   }
 
-  /** What `prompts list` shows of each prompt, sorted by name. */
+  /** What `prompts list --json` shows of each prompt, sorted by name. */
   summaries(): PromptSummary[] {
     return this.readSummaries();
+  }
+
+  /** The rows of `prompts list`'s table, sorted by name. */
+  listRows(): ListRow[] {
+    return this.readListRows();
   }
 
   /**
    * The tree as the lines of a record file: a fixed-size prefix giving the length of the meta
    * line (issues, and where the rest is), the headers with where each prompt's JSON is, the
-   * summaries, and each prompt's JSON — so that a reader reads only what it needs.
+   * summaries, the list's rows, and each prompt's JSON — so that a reader reads only what it
+   * needs.
    */
   record(): string[] {
     const prompts = [...this.prompts.values()];
-    const summaries = JSON.stringify(this.summaries());
+    const summaryList = this.summaries();
+    const summaries = JSON.stringify(summaryList);
+    const rows = JSON.stringify(summaryList.map(listRowOf));
     const bodies = prompts.map((prompt) => JSON.stringify(prompt));
     // A prompt's offset counts from the first prompt's line, so it does not depend on the
     // length of the headers' line that holds it.
@@ -126,27 +138,33 @@ export class PromptTree {
       }),
     );
     const headersLength = Buffer.byteLength(headers);
+    const summariesAt = headersLength + 1;
     const summariesLength = Buffer.byteLength(summaries);
+    const rowsAt = summariesAt + summariesLength + 1;
+    const rowsLength = Buffer.byteLength(rows);
     const meta: RecordMeta = {
       fileCount: this.fileCount,
       issues: this.issues,
       headers: [0, headersLength],
-      summaries: [headersLength + 1, summariesLength],
-      prompts: headersLength + 1 + summariesLength + 1,
+      summaries: [summariesAt, summariesLength],
+      rows: [rowsAt, rowsLength],
+      prompts: rowsAt + rowsLength + 1,
     };
     const metaText = JSON.stringify(meta);
     const prefix = `${RECORD_FORMAT} ${String(Buffer.byteLength(metaText)).padStart(10, "0")}\n`;
-    return [`${prefix}${metaText}`, headers, summaries, ...bodies];
+    return [`${prefix}${metaText}`, headers, summaries, rows, ...bodies];
   }
 }
 
 /**
- * The issues and summaries of a record file, reading no more of it than those: what
- * `prompts list --ref` needs of a large tree. Undefined when there is no such record.
+ * The issues and one part of a record file — the summaries, or the list's rows — reading no
+ * more of it than those: what `prompts list --ref` needs of a large tree. Undefined when there
+ * is no such record.
  */
 export function readRecordCatalog(
   path: string,
-): { issues: readonly Issue[]; fileCount: number; summaries: PromptSummary[] } | undefined {
+  part: "summaries" | "rows",
+): { issues: readonly Issue[]; fileCount: number; entries: unknown[] } | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
@@ -156,8 +174,8 @@ export function readRecordCatalog(
     );
     if (!record) return undefined;
     const { meta, text } = record;
-    const summaries = JSON.parse(text(meta.summaries)) as PromptSummary[];
-    return { issues: meta.issues, fileCount: meta.fileCount, summaries };
+    const entries = JSON.parse(text(meta[part])) as unknown[];
+    return { issues: meta.issues, fileCount: meta.fileCount, entries };
   } catch {
     return undefined;
   } finally {
@@ -165,8 +183,8 @@ export function readRecordCatalog(
   }
 }
 
-const RECORD_FORMAT = "gitprompts-tree/2";
-/** `gitprompts-tree/2 0000123456\n`: the format, and the length of the meta line. */
+const RECORD_FORMAT = "gitprompts-tree/3";
+/** `gitprompts-tree/3 0000123456\n`: the format, and the length of the meta line. */
 const PREFIX_LENGTH = RECORD_FORMAT.length + 12;
 
 /** A part of a record: offset (from the end of the meta line) and length, in bytes. */
@@ -178,6 +196,7 @@ interface RecordMeta {
   issues: readonly Issue[];
   headers: Range;
   summaries: Range;
+  rows: Range;
   /** Where the first prompt's line starts; each header gives its prompt's offset from there. */
   prompts: number;
 }
