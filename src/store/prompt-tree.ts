@@ -3,11 +3,11 @@ import { type ListRow, listRowOf, type PromptSummary, summarizePrompt } from "..
 import type { Issue, Prompt, PromptHeader } from "../core/types.js";
 
 /**
- * The prompts of one tree (a git tree, the working tree) for commands that read every prompt's
- * header but few whole prompts: `diff` reads the headers of both sides and the whole prompts of
- * those that differ. Read back from a record in the tree cache, a prompt is parsed from its JSON
- * only when asked for, so a warm `diff v1 v2` costs in proportion to what changed rather than
- * to the size of the tree.
+ * The prompts of one tree (a git tree, the working tree) for commands that read something of
+ * every prompt but few whole prompts: `list` reads the summaries or the table's rows, `diff` the
+ * headers of both sides and the whole prompts of those that differ. Read back from a record in
+ * the tree cache, a prompt is parsed from its JSON only when asked for, so a warm `diff v1 v2`
+ * costs in proportion to what changed rather than to the size of the tree.
  */
 export class PromptTree {
   private constructor(
