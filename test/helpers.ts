@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach } from "vitest";
+import { afterEach, expect } from "vitest";
 import { run } from "../src/cli/main.js";
 
 /** The repository of gitprompts itself. */
@@ -72,6 +72,18 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/** A line of a stack trace: an error the CLI knows never prints one. */
+export const STACK_LINE = /^ {4}at /m;
+
+/** Fails unless the run exited with `code`, printed nothing, and said one `✗` line with each fragment. */
+export function expectOneLineError(result: CliResult, code: number, ...fragments: string[]): void {
+  expect(result.code).toBe(code);
+  expect(result.stdout).toBe("");
+  expect(result.stderr).toMatch(/^✗ [^\n]+\n$/);
+  expect(result.stderr).not.toMatch(STACK_LINE);
+  for (const fragment of fragments) expect(result.stderr).toContain(fragment);
 }
 
 /** Runs the CLI in-process in `cwd`. */

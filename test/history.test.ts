@@ -3,7 +3,16 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { PromptHistoryEntry } from "../src/store/history.js";
-import { type CliResult, cli, git, gitRepo, tempDir, writeFiles } from "./helpers.js";
+import {
+  type CliResult,
+  cli,
+  expectOneLineError,
+  git,
+  gitRepo,
+  STACK_LINE,
+  tempDir,
+  writeFiles,
+} from "./helpers.js";
 
 /** The greeting prompt with one word changed, so every version has its own content. */
 function greeting(word: string): string {
@@ -32,8 +41,6 @@ template: |
   Hello {{name}}! {{> shared/sig}}
 `;
 
-const NO_STACK = /^ {4}at /m;
-
 /** Writes (or, for null, deletes) files, stages everything and commits; returns the sha. */
 function commit(repo: string, files: Record<string, string | null>, message: string): string {
   for (const [path, content] of Object.entries(files)) {
@@ -61,14 +68,6 @@ function gitAt(date: string, cwd: string, ...args: string[]): string {
 
 function lines(text: string): string[] {
   return text.split("\n").filter((line) => line !== "");
-}
-
-function expectOneLineError(result: CliResult, code: number, ...fragments: string[]): void {
-  expect(result.code).toBe(code);
-  expect(result.stdout).toBe("");
-  expect(result.stderr).toMatch(/^✗ [^\n]+\n$/);
-  expect(result.stderr).not.toMatch(NO_STACK);
-  for (const fragment of fragments) expect(result.stderr).toContain(fragment);
 }
 
 interface ListedJson {
@@ -347,7 +346,7 @@ describe("prompts tag", () => {
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(/^prompts\/greet\.yaml:3:9: error: .*\[bad-variable-type\]$/m);
     expect(result.stderr).toMatch(/^✗ refusing to tag v1: .*1 error/m);
-    expect(result.stderr).not.toMatch(NO_STACK);
+    expect(result.stderr).not.toMatch(STACK_LINE);
     expect(tags(repo)).toBe("");
   });
 
@@ -620,7 +619,7 @@ describe("prompts label", () => {
     expect(refused.stdout).toBe("");
     expect(refused.stderr).toMatch(/^prompts\/greet\.yaml:3:9: error: /m);
     expect(refused.stderr).toMatch(/^✗ refusing to point production at HEAD/m);
-    expect(refused.stderr).not.toMatch(NO_STACK);
+    expect(refused.stderr).not.toMatch(STACK_LINE);
     expect(labelRefs(repo)).toBe("");
 
     const forced = await cli(repo, "label", "production", "HEAD", "--force");
