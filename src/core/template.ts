@@ -34,9 +34,11 @@ export const DEFAULT_TAGS: [string, string] = ["{{", "}}"];
 
 const NAME_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
 
-// A private writer: its template cache and configuration never touch the host application's
-// global Mustache.
+// A private writer: its configuration never touches the host application's global Mustache.
+// Without its template cache, which would keep the tokens of every template ever analysed: each
+// is analysed once per load, and a server would pile up one entry per edit for good.
 const analysisWriter = new Mustache.Writer();
+(analysisWriter as { templateCache?: unknown }).templateCache = undefined;
 
 type Token = [string, string, number, number, Token[]?, number?];
 
