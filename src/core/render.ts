@@ -26,9 +26,42 @@ export interface RenderResult {
   model: JsonObject;
 }
 
+/**
+ * The parsed templates a writer keeps, the most recently used up to a bound: Mustache's own
+ * cache keeps every template it ever parsed, which in a server that runs for months means every
+ * version of every prompt any edit made.
+ */
+class RecentTemplates {
+  private readonly entries = new Map<string, unknown>();
+
+  constructor(private readonly limit: number) {}
+
+  get(key: string): unknown {
+    const tokens = this.entries.get(key);
+    if (tokens !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, tokens);
+    }
+    return tokens;
+  }
+
+  set(key: string, tokens: unknown): void {
+    this.entries.set(key, tokens);
+    if (this.entries.size > this.limit) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
 // A private writer: rendering must not touch the global Mustache that the host application may
 // use with HTML escaping.
 const writer = new Mustache.Writer();
+(writer as { templateCache?: unknown }).templateCache = new RecentTemplates(4_096);
 /** Values are inserted as written: no HTML escaping. */
 const renderConfig = (tags: [string, string]) => ({
   tags,
