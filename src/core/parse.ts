@@ -12,6 +12,7 @@ import {
 } from "yaml";
 import { isPlainObject } from "./json.js";
 import { DEFAULT_VARIANT, VARIABLE_NAME_PATTERN, VARIANT_NAME_PATTERN } from "./names.js";
+import { composeSimpleYaml, simpleYamlDocument } from "./simple-yaml.js";
 import { closestMatch, didYouMean } from "./suggest.js";
 import { analyzeTemplate, DEFAULT_TAGS } from "./template.js";
 import {
@@ -95,11 +96,24 @@ const LITERAL_HINT =
 
 type AnyNode = Node | null | undefined;
 
+/** Options of {@link parsePromptSource}. */
+export interface PromptParseOptions {
+  /**
+   * Compose plain YAML with gitprompts' own fast composer, falling back on the `yaml` library
+   * for anything else (default true). The results are the same; the tests turn it off to prove
+   * it.
+   */
+  simpleYaml?: boolean;
+}
+
 /** Parses the text of one prompt file and checks everything that needs no other file. */
-export function parsePromptSource(text: string): ParsedPromptFile {
+export function parsePromptSource(
+  text: string,
+  { simpleYaml = true }: PromptParseOptions = {},
+): ParsedPromptFile {
   const source = normalizeSource(text);
   try {
-    return new FileParser(source).run();
+    return new FileParser(source, simpleYaml).run();
   } catch (error) {
     // The YAML library recurses per nesting level: absurd nesting must not take the tool down.
     const reason = error instanceof RangeError ? "nesting is too deep" : String(error);
@@ -148,13 +162,16 @@ class FileParser {
   private readonly uses: VariableUse[] = [];
   private readonly partialRefs: PartialRef[] = [];
   private readonly declarations: Record<string, { line: number; col: number }> = {};
-  private doc!: Document.Parsed;
+  private doc!: Document;
   private tags: [string, string] = DEFAULT_TAGS;
   private raw = false;
   /** An unknown top-level key looked like `template` or `messages`: no second error for it. */
   private misspelledBody = false;
 
-  constructor(private readonly source: string) {}
+  constructor(
+    private readonly source: string,
+    private readonly simpleYaml: boolean,
+  ) {}
 
   run(): ParsedPromptFile {
     const result = (): ParsedPromptFile => ({
@@ -164,14 +181,22 @@ class FileParser {
       declarations: this.declarations,
       valid: false,
     });
-    this.doc = parseDocument(this.source, {
+    const simple = this.simpleYaml
+      ? composeSimpleYaml(this.source, this.lineCounter.lineStarts)
+      : undefined;
+    if (simple) {
+      this.doc = simpleYamlDocument();
+      return this.readRoot(simple, result);
+    }
+    const doc = parseDocument(this.source, {
       lineCounter: this.lineCounter,
       prettyErrors: false,
       uniqueKeys: true,
       keepSourceTokens: false,
     });
+    this.doc = doc;
     const seen = new Set<string>();
-    for (const error of this.doc.errors) {
+    for (const error of doc.errors) {
       // The parser records a stack overflow once per level as it unwinds: say it once.
       const overflow = /call stack/i.test(error.message);
       const key = overflow ? "overflow" : error.message;
@@ -192,7 +217,10 @@ class FileParser {
       });
     }
     if (this.issues.length > 0) return result();
-    const root = this.resolve(this.doc.contents);
+    return this.readRoot(this.resolve(doc.contents), result);
+  }
+
+  private readRoot(root: AnyNode, result: () => ParsedPromptFile): ParsedPromptFile {
     if (root === null || root === undefined || (isScalar(root) && root.value === null)) {
       this.add(
         undefined,

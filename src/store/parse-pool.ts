@@ -22,7 +22,7 @@ export async function parsePromptTexts(texts: readonly string[]): Promise<Parsed
   // Run from TypeScript sources (as in tests), there is no compiled worker to start.
   if (workers < 2 || !existsSync(fileURLToPath(WORKER_URL))) {
     const { parsePromptSource } = await import("../core/parse.js");
-    return texts.map(parsePromptSource);
+    return texts.map((text) => parsePromptSource(text));
   }
   const size = Math.ceil(texts.length / workers);
   const shares = Array.from({ length: workers }, (_, index) =>
