@@ -40,18 +40,21 @@ const NAME_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
 const analysisWriter = new Mustache.Writer();
 (analysisWriter as { templateCache?: unknown }).templateCache = undefined;
 
-type Token = [string, string, number, number, Token[]?, number?];
+/** A tag as Mustache's parser gives it: type, value, start, end, and for a section its tags and where it closes. */
+export type Token = [string, string, number, number, Token[]?, number?];
 
 /** Finds the variables and partials a Mustache template uses. */
 export function analyzeTemplate(template: string, tags: [string, string]): TemplateAnalysis {
   const variables: TemplateVariableUse[] = [];
   const partials: TemplatePartialUse[] = [];
-  let tokens: Token[];
-  try {
-    const parsed: unknown = analysisWriter.parse(template, tags);
-    tokens = parsed as Token[];
-  } catch (error) {
-    return { variables, partials, error: placeSyntaxError(template, tags, error) };
+  let tokens = scanTags(template, tags);
+  if (!tokens) {
+    try {
+      const parsed: unknown = analysisWriter.parse(template, tags);
+      tokens = parsed as Token[];
+    } catch (error) {
+      return { variables, partials, error: placeSyntaxError(template, tags, error) };
+    }
   }
   const walk = (list: Token[], sections: string[]): void => {
     for (const token of list) {
@@ -77,6 +80,66 @@ export function analyzeTemplate(template: string, tags: [string, string]): Templ
   };
   walk(tokens, []);
   return { variables, partials };
+}
+
+const TAG_TYPES = new Set(["#", "^", "/", ">", "{", "&", "!"]);
+const SPACES = /\s*/y;
+const SPACE = /\s/;
+
+/**
+ * The tags of a template as Mustache's parser would give them (type, value, start, end, and the
+ * tags inside each section), without its text tokens: Mustache makes a token of every
+ * character of text, which made it most of the cost of reading a prompt file. Undefined when
+ * the template changes its delimiters or does not parse, for Mustache to parse and word the
+ * error; the tests hold its answers to Mustache's.
+ */
+export function scanTags(template: string, [open, close]: [string, string]): Token[] | undefined {
+  const root: Token[] = [];
+  const sections: Token[] = [];
+  let tokens = root;
+  let at = template.indexOf(open);
+  while (at !== -1) {
+    const start = at;
+    SPACES.lastIndex = at + open.length;
+    SPACES.test(template);
+    let pos = SPACES.lastIndex;
+    let type = template[pos] ?? "";
+    if (TAG_TYPES.has(type)) {
+      pos++;
+      SPACES.lastIndex = pos;
+      SPACES.test(template);
+      pos = SPACES.lastIndex;
+    } else if (type === "=") {
+      return undefined;
+    } else {
+      type = "name";
+    }
+    // The value runs to the first closing tag, less the spaces before it.
+    const closing = type === "{" ? `}${close}` : close;
+    const closeAt = template.indexOf(closing, pos);
+    if (closeAt === -1) return undefined;
+    let valueEnd = closeAt;
+    while (valueEnd > pos && SPACE.test(template[valueEnd - 1] as string)) valueEnd--;
+    const value = template.slice(pos, valueEnd);
+    const end = closeAt + closing.length;
+    if (type === "{") type = "&";
+    const token: Token = [type, value, start, end];
+    if (type === "/") {
+      const section = sections.pop();
+      if (!section || section[1] !== value) return undefined;
+      section[5] = start;
+      tokens = sections.at(-1)?.[4] ?? root;
+    } else {
+      tokens.push(token);
+      if (type === "#" || type === "^") {
+        token[4] = [];
+        sections.push(token);
+        tokens = token[4];
+      }
+    }
+    at = template.indexOf(open, end);
+  }
+  return sections.length === 0 ? root : undefined;
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
