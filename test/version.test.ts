@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../src/core/json.js";
+import { canonicalJson, sha256Hex } from "../src/core/json.js";
 import { closestMatch, didYouMean } from "../src/core/suggest.js";
-import type { Prompt, VariableSpec } from "../src/core/types.js";
+import type { Prompt, PromptSpec, VariableSpec } from "../src/core/types.js";
 import { coerceVariable } from "../src/core/variables.js";
+import { parsedPromptVersion, promptVersion } from "../src/core/version.js";
 import type { PromptsError } from "../src/errors.js";
 import { loadPrompts } from "../src/store/load.js";
 import { type FileTree, tempDir } from "./helpers.js";
@@ -162,6 +163,39 @@ describe("prompt version", () => {
       expect(prompts.get("middle")?.partials).toEqual(["inner"]);
       expect(prompts.get("unrelated")?.partials).toEqual([]);
     });
+  });
+});
+
+describe("the version's definition", () => {
+  const spec = (template: string, variants: string[] = []): PromptSpec => ({
+    template,
+    variables: { é: { type: "string", required: true } },
+    variants: Object.fromEntries(variants.map((name) => [name, { weight: 10, template: name }])),
+    model: { z: 1, a: [true, null, { y: "x" }] },
+  });
+  /** DESIGN §1: the SHA-256 of the canonical JSON of the prompt with its partials. */
+  const defined = (prompt: PromptSpec, partials: Record<string, PromptSpec> = {}) => {
+    const hashed: Record<string, unknown> = { prompt };
+    if (Object.keys(partials).length > 0) hashed.partials = partials;
+    if (Object.keys(prompt.variants).length > 1)
+      hashed.variant_order = Object.keys(prompt.variants);
+    return sha256Hex(canonicalJson(hashed)).slice(0, 12);
+  };
+
+  it.each<{ how: string; prompt: PromptSpec; partials: Record<string, PromptSpec> }>([
+    { how: "alone", prompt: spec("a"), partials: {} },
+    { how: "with one variant", prompt: spec("a", ["b"]), partials: {} },
+    { how: "with variants in order", prompt: spec("a", ["zeta", "alpha"]), partials: {} },
+    {
+      how: "with partials",
+      prompt: spec("{{> z}}{{> b/a}}", ["x", "y"]),
+      partials: { z: spec("z"), "b/a": spec("ba", ["q"]) },
+    },
+  ])("is what it was defined to be: $how", ({ prompt, partials }) => {
+    expect(promptVersion(prompt, partials)).toBe(defined(prompt, partials));
+    // Twice: the second answer comes from what the first remembered.
+    expect(parsedPromptVersion(prompt, partials)).toBe(defined(prompt, partials));
+    expect(parsedPromptVersion(prompt, partials)).toBe(defined(prompt, partials));
   });
 });
 

@@ -3,7 +3,7 @@ import type { ParsedPromptFile } from "./parse.js";
 import { didYouMean } from "./suggest.js";
 import type { Issue, Prompt, PromptSpec } from "./types.js";
 import { mergeVariables } from "./variables.js";
-import { promptVersion } from "./version.js";
+import { parsedPromptVersion } from "./version.js";
 
 /** One prompt file, parsed on its own, ready to be checked against the others. */
 export interface PromptSource {
@@ -117,7 +117,7 @@ export function validatePrompts(
     prompts.set(name, {
       name,
       file: candidate.source.file,
-      version: promptVersion(candidate.spec, partialSpecs),
+      version: parsedPromptVersion(candidate.spec, partialSpecs),
       partials,
       ...candidate.spec,
     });

@@ -14,10 +14,60 @@ export function promptVersion(
   spec: PromptSpec,
   partials: Readonly<Record<string, PromptSpec>> = {},
 ): string {
-  const hashed: Record<string, unknown> = { prompt: spec };
-  if (Object.keys(partials).length > 0) hashed.partials = partials;
+  return versionWith(canonicalJson, spec, partials);
+}
+
+/**
+ * {@link promptVersion} of specs that nothing changes once they are parsed (those
+ * `validatePrompts` reads), remembering what it computed per spec object: the two sides of a
+ * diff, and a server's successive builds, share most of their specs.
+ */
+export function parsedPromptVersion(
+  spec: PromptSpec,
+  partials: Readonly<Record<string, PromptSpec>>,
+): string {
+  const alone = Object.keys(partials).length === 0;
+  if (alone) {
+    const known = versionsAlone.get(spec);
+    if (known !== undefined) return known;
+  }
+  const version = versionWith(rememberedCanonicalJson, spec, partials);
+  if (alone) versionsAlone.set(spec, version);
+  return version;
+}
+
+const canonicalSpecs = new WeakMap<PromptSpec, string>();
+const versionsAlone = new WeakMap<PromptSpec, string>();
+
+function rememberedCanonicalJson(spec: PromptSpec): string {
+  let json = canonicalSpecs.get(spec);
+  if (json === undefined) {
+    json = canonicalJson(spec);
+    canonicalSpecs.set(spec, json);
+  }
+  return json;
+}
+
+/**
+ * The hash of `canonicalJson({ partials?, prompt, variant_order? })`, written out from each
+ * spec's canonical JSON.
+ */
+function versionWith(
+  canonical: (spec: PromptSpec) => string,
+  spec: PromptSpec,
+  partials: Readonly<Record<string, PromptSpec>>,
+): string {
+  const names = Object.keys(partials).sort();
+  let hashed = "{";
+  if (names.length > 0) {
+    const members = names.map(
+      (name) => `${JSON.stringify(name)}:${canonical(partials[name] as PromptSpec)}`,
+    );
+    hashed += `"partials":{${members.join(",")}},`;
+  }
+  hashed += `"prompt":${canonical(spec)}`;
   // Canonical JSON sorts keys, but the order of variants decides which units get which.
   const order = Object.keys(spec.variants);
-  if (order.length > 1) hashed.variant_order = order;
-  return sha256Hex(canonicalJson(hashed)).slice(0, VERSION_LENGTH);
+  if (order.length > 1) hashed += `,"variant_order":${canonicalJson(order)}`;
+  return sha256Hex(`${hashed}}`).slice(0, VERSION_LENGTH);
 }
