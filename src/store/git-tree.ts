@@ -50,6 +50,15 @@ function trimDir(dir: string): string {
   return dir.replace(/\/+$/, "");
 }
 
+type DecodedBlob = ReturnType<typeof decodePromptFile>;
+
+/**
+ * The files of the last tree read, by blob id: two trees read one after the other (the sides of
+ * a diff) share most of their files, and those are not read from git twice. Only one tree's are
+ * kept, so a long-running process holds no more than that.
+ */
+let lastTreeBlobs: { root: string; decoded: Map<string, DecodedBlob> } | undefined;
+
 async function toPromptFiles(
   root: string,
   top: string,
@@ -67,10 +76,18 @@ async function toPromptFiles(
         .some((segment) => segment.startsWith(".")),
   );
   const regular = prompts.filter((entry) => entry.mode.startsWith("100"));
-  const blobs = await readBlobs(
-    root,
-    regular.map((entry) => entry.oid),
-  );
+  const known = lastTreeBlobs?.root === root ? lastTreeBlobs.decoded : undefined;
+  const decoded = new Map<string, DecodedBlob>();
+  const missing: string[] = [];
+  for (const { oid } of regular) {
+    const blob = known?.get(oid);
+    if (blob) decoded.set(oid, blob);
+    else missing.push(oid);
+  }
+  for (const [oid, bytes] of await readBlobs(root, missing)) {
+    decoded.set(oid, decodePromptFile(bytes));
+  }
+  lastTreeBlobs = { root, decoded };
   return prompts.map((entry): PromptFileText => {
     const name = entry.path.slice(prefix.length).replace(/\.ya?ml$/, "");
     const base = { name, file: entry.path.slice(top.length) };
@@ -94,9 +111,9 @@ async function toPromptFiles(
         ),
       };
     }
-    const bytes = blobs.get(entry.oid);
-    if (!bytes)
+    const blob = decoded.get(entry.oid);
+    if (!blob)
       return { ...base, ...fileProblem("unreadable", `"${base.file}" could not be read from git`) };
-    return { ...base, ...decodePromptFile(bytes) };
+    return { ...base, ...blob };
   });
 }
