@@ -206,6 +206,8 @@ export class ParsePack {
   private readonly used = new Set<string>();
   /** Results stored by this process, not yet in the file. */
   private readonly added = new Map<string, unknown>();
+  /** The JSON of what was added, once written: a process that saves twice (a diff) writes it again. */
+  private readonly addedJson = new Map<string, string>();
   private dirty = false;
 
   private constructor(
@@ -274,6 +276,7 @@ export class ParsePack {
   /** Stores a new result. */
   set(key: string, value: unknown): void {
     this.added.set(key, value);
+    this.addedJson.delete(key);
     this.used.add(key);
     this.dirty = true;
   }
@@ -297,8 +300,14 @@ export class ParsePack {
         out.bytes(this.bytes.read(start, end));
         out.text("\n");
       }
-      for (const [key, value] of this.added)
-        out.text(`${key} ${this.generation} ${JSON.stringify(value)}\n`);
+      for (const [key, value] of this.added) {
+        let json = this.addedJson.get(key);
+        if (json === undefined) {
+          json = JSON.stringify(value);
+          this.addedJson.set(key, json);
+        }
+        out.text(`${key} ${this.generation} ${json}\n`);
+      }
       out.flush();
       closeSync(fd);
       fd = undefined;
