@@ -317,11 +317,13 @@ class SimpleComposer {
 
   /** A scalar resolved by the schema's tags, as the library resolves one written plain. */
   private plainScalar(text: string, start: number, end: number, atKey: boolean): Scalar {
-    const tag = this.tags.find(
-      (candidate) =>
-        (candidate.default === true || (atKey && candidate.default === "key")) &&
-        candidate.test?.test(text),
-    );
+    const tag = isPlainWord(text)
+      ? undefined
+      : this.tags.find(
+          (candidate) =>
+            (candidate.default === true || (atKey && candidate.default === "key")) &&
+            candidate.test?.test(text),
+        );
     let scalar: Scalar;
     if (tag) {
       const resolved = tag.resolve(text, giveUp, this.options);
@@ -510,6 +512,28 @@ class SimpleComposer {
     return scalar;
   }
 }
+
+/**
+ * A plain scalar that starts with a letter is a string unless it is one of the core schema's
+ * words for null and booleans: no need to try every tag on `description` or `llama-3`.
+ */
+function isPlainWord(text: string): boolean {
+  const first = text.charCodeAt(0);
+  const letter = (first >= 65 && first <= 90) || (first >= 97 && first <= 122) || first === 95;
+  return letter && !CORE_WORDS.has(text);
+}
+
+const CORE_WORDS = new Set([
+  "null",
+  "Null",
+  "NULL",
+  "true",
+  "True",
+  "TRUE",
+  "false",
+  "False",
+  "FALSE",
+]);
 
 /**
  * Folds the lines of a `>` scalar: a line break between two lines becomes a space, and n empty
