@@ -179,17 +179,38 @@ function historyBench() {
     const floor = median(Array.from({ length: 7 }, gitStat));
     // What any command of the CLI costs before it does anything: node and our modules.
     const startup = median(Array.from({ length: 7 }, () => timeSpawn([BIN, "--version"], repo)));
+    // What reading a whole tree costs git itself: the ls-tree and cat-file a first run starts.
+    const readByGit = median(
+      Array.from({ length: 7 }, () =>
+        timeSpawn(
+          ["-c", "git ls-tree -r v1 prompts | cut -f1 | cut -d' ' -f3 | git cat-file --batch"],
+          repo,
+          process.env,
+          "sh",
+        ),
+      ),
+    );
     console.log(`  git diff --stat v1 v2            ${fmt(floor)}`);
+    console.log(
+      `  git reading all 10,000 files     ${fmt(readByGit)} (ls-tree | cat-file --batch): the floor of a first run's git work`,
+    );
     console.log(
       `  prompts --version                ${fmt(startup)} (${(startup / floor).toFixed(1)}x git): the CLI's start-up`,
     );
     for (const [label, args] of cases) {
-      rmSync(join(repo, ".prompts"), { recursive: true, force: true });
-      const cold = timeSpawn(args, repo);
+      // A first run finds no cache (a fresh clone, a CI job): each sample starts without one.
+      const cold = median(
+        [0, 1, 2].map(() => {
+          rmSync(join(repo, ".prompts"), { recursive: true, force: true });
+          return timeSpawn(args, repo);
+        }),
+      );
       const warm = median(Array.from({ length: 7 }, () => timeSpawn(args, repo)));
-      const calls = countCalls(args);
+      const warmCalls = countCalls(args);
+      rmSync(join(repo, ".prompts"), { recursive: true, force: true });
+      const coldCalls = countCalls(args);
       console.log(
-        `  ${label.padEnd(32)} ${fmt(warm)} (${(warm / floor).toFixed(1)}x git, ${fmt(warm - startup)} past start-up), first run ${fmt(cold)}, ${calls} git processes (goal: under 2 s, within 3x)`,
+        `  ${label.padEnd(32)} ${fmt(warm)} (${(warm / floor).toFixed(1)}x git, ${fmt(warm - startup)} past start-up), first run ${fmt(cold)} (median of 3); git processes: ${coldCalls} on a first run, ${warmCalls} warm (goal: under 2 s, within 3x)`,
       );
     }
   } finally {
