@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parsePromptSource } from "../src/core/parse.js";
+import { PROMPT_KEYS, parsePromptSource } from "../src/core/parse.js";
 import { composeSimpleYaml } from "../src/core/simple-yaml.js";
 import { mulberry32 } from "../src/core/stats.js";
 
@@ -177,19 +177,7 @@ const PLAIN = [
   "|x",
   "> x",
 ];
-const KEYS = [
-  "description",
-  "model",
-  "variables",
-  "template",
-  "messages",
-  "variants",
-  "raw",
-  "delimiters",
-  "metadata",
-  "tempalte",
-  "extra",
-];
+const KEYS = [...PROMPT_KEYS, "tempalte", "extra"];
 const TEMPLATE_LINES = [
   "Hello {{name}}",
   "",
