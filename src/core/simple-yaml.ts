@@ -38,6 +38,54 @@ let defaultDocument: Document | undefined;
 /** Control characters (tab aside) and tabs anywhere: the library has rules of its own for them. */
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const UNSUPPORTED_CHARS = /[\x00-\x08\x0b-\x1f\x7f\t]/;
+/**
+ * The library's nodes, made without their constructors, which define a property on each new
+ * node (most of the cost of building a few hundred thousand of them): each kind gets a
+ * prototype below the library's class that carries the kind's identity, taken from a node the
+ * library made, so that `isScalar`, `isMap` and the rest, and the classes' methods, work alike.
+ */
+function nodeMaker<T extends object>(sample: T): () => T {
+  const identity = Object.getOwnPropertySymbols(sample).map((symbol) => [
+    symbol,
+    { value: (sample as Record<symbol, unknown>)[symbol] },
+  ]);
+  const prototype = Object.create(
+    Object.getPrototypeOf(sample) as object,
+    Object.fromEntries(identity) as PropertyDescriptorMap,
+  ) as T;
+  return () => Object.create(prototype) as T;
+}
+
+const makeScalar = nodeMaker(new Scalar<unknown>(null));
+const makeMap = nodeMaker(new YAMLMap());
+const makeSeq = nodeMaker(new YAMLSeq());
+const makePair = nodeMaker(new Pair<unknown, unknown>(null));
+
+function scalarNode(value: unknown): Scalar {
+  const node = makeScalar();
+  node.value = value;
+  return node;
+}
+
+function mapNode(): YAMLMap {
+  const node = makeMap();
+  node.items = [];
+  return node;
+}
+
+function seqNode(): YAMLSeq {
+  const node = makeSeq();
+  node.items = [];
+  return node;
+}
+
+function pairNode(key: Scalar, value: Scalar | YAMLMap | YAMLSeq): Pair {
+  const node = makePair();
+  node.key = key;
+  node.value = value;
+  return node;
+}
+
 /** Thrown, always the same object, to leave a file to the library. */
 const GIVE_UP = new Error("outside the simple subset");
 /** A key the subset reads: no quotes, spaces or indicators. */
@@ -152,7 +200,7 @@ class SimpleComposer {
 
   /** A block mapping whose first key starts at `at` (on the current line), at column `indent`. */
   private blockMap(at: number, indent: number): YAMLMap {
-    const map = new YAMLMap();
+    const map = mapNode();
     const keys = new Set<unknown>();
     let keyStart = at;
     for (;;) {
@@ -189,15 +237,15 @@ class SimpleComposer {
     const end = this.lineEnd(this.line);
     if (afterColon === end) {
       this.line++;
-      return new Pair(key, this.nestedBlock(indent, afterColon));
+      return pairNode(key, this.nestedBlock(indent, afterColon));
     }
     if (this.src[afterColon] !== " ") giveUp();
     const valueStart = this.skipSpaces(afterColon);
     if (valueStart === end || this.src[valueStart] === "#") {
       this.line++;
-      return new Pair(key, this.nestedBlock(indent, undefined));
+      return pairNode(key, this.nestedBlock(indent, undefined));
     }
-    return new Pair(key, this.inlineValue(valueStart, indent));
+    return pairNode(key, this.inlineValue(valueStart, indent));
   }
 
   /**
@@ -216,14 +264,14 @@ class SimpleComposer {
     }
     // An empty value is null, which the library places just after a colon that ends its line.
     if (emptyAt === undefined) giveUp();
-    const scalar = new Scalar(null);
+    const scalar = scalarNode(null);
     scalar.range = [emptyAt, emptyAt, emptyAt];
     return scalar;
   }
 
   /** A block sequence whose dashes stand at column `indent`, starting on the current line. */
   private blockSeq(indent: number): YAMLSeq {
-    const seq = new YAMLSeq();
+    const seq = seqNode();
     const start = (this.lineStarts[this.line] as number) + indent;
     for (;;) {
       const dash = (this.lineStarts[this.line] as number) + indent;
@@ -327,9 +375,9 @@ class SimpleComposer {
     let scalar: Scalar;
     if (tag) {
       const resolved = tag.resolve(text, giveUp, this.options);
-      scalar = isScalar(resolved) ? resolved : new Scalar(resolved);
+      scalar = isScalar(resolved) ? resolved : scalarNode(resolved);
     } else {
-      scalar = new Scalar(text);
+      scalar = scalarNode(text);
     }
     scalar.range = [start, end, end];
     return scalar;
@@ -383,7 +431,7 @@ class SimpleComposer {
     if (chomp === "clip") value += "\n";
     else if (chomp === "keep") value += "\n".repeat(trailing + 1);
     const end = this.endOfRead();
-    const scalar = new Scalar(value);
+    const scalar = scalarNode(value);
     scalar.type = folded ? Scalar.BLOCK_FOLDED : Scalar.BLOCK_LITERAL;
     scalar.range = [at, end, end];
     return scalar;
@@ -400,7 +448,7 @@ class SimpleComposer {
   }
 
   private flowMap(at: number): [YAMLMap, number] {
-    const map = new YAMLMap();
+    const map = mapNode();
     map.flow = true;
     const keys = new Set<unknown>();
     let index = this.skipSpaces(at + 1);
@@ -412,7 +460,7 @@ class SimpleComposer {
       const valueStart = this.skipSpaces(keyEnd + 1);
       if (this.src[valueStart] === "," || this.src[valueStart] === "}") giveUp();
       const [value, valueEnd] = this.flowNode(valueStart);
-      map.items.push(new Pair(key, value));
+      map.items.push(pairNode(key, value));
       index = this.afterFlowEntry(valueEnd, "}");
     }
     map.range = [at, index + 1, index + 1];
@@ -420,7 +468,7 @@ class SimpleComposer {
   }
 
   private flowSeq(at: number): [YAMLSeq, number] {
-    const seq = new YAMLSeq();
+    const seq = seqNode();
     seq.flow = true;
     let index = this.skipSpaces(at + 1);
     while (this.src[index] !== "]") {
@@ -506,7 +554,7 @@ class SimpleComposer {
   }
 
   private quoted(value: string, start: number, end: number, type: Scalar.Type): Scalar {
-    const scalar = new Scalar(value);
+    const scalar = scalarNode(value);
     scalar.type = type;
     scalar.range = [start, end, end];
     return scalar;
