@@ -3,6 +3,7 @@
 import { diffArrays } from "diff/lib/diff/array.js";
 import { structuredPatch } from "diff/lib/patch/create.js";
 import { PromptsError } from "../errors.js";
+import { PromptHeaders } from "./headers.js";
 import { canonicalJson, isPlainObject } from "./json.js";
 import { promptVariables, type PromptLookup, renderedText, renderPrompt } from "./render.js";
 import type { JsonValue, Message, Prompt, PromptHeader, Role, VariableSpec } from "./types.js";
@@ -187,13 +188,13 @@ const NONE: ReadonlySet<string> = new Set();
  * proportion to what changed.
  */
 export interface PromptSet {
-  headers: ReadonlyMap<string, PromptHeader>;
+  headers: PromptHeaders;
   prompts: PromptLookup;
 }
 
 /** A side whose prompts are all at hand. */
 export function promptSetOf(prompts: PromptLookup): PromptSet {
-  return { headers: prompts, prompts };
+  return { headers: PromptHeaders.of(prompts.values()), prompts };
 }
 
 /**
@@ -225,35 +226,49 @@ export function diffPromptSets(
     breaking: 0,
   };
 
-  const removed = new Set<string>();
-  const added = new Set<string>();
-  for (const [name, old] of from.headers) {
-    if (to.headers.has(name)) continue;
-    if (invalidTo.has(name)) {
-      if (accept(name)) entries.push(invalidEntry(name, "to", old));
-    } else removed.add(name);
+  const before = from.headers;
+  const after = to.headers;
+  // Name → index of the prompts on one side only.
+  const removed = new Map<string, number>();
+  const added = new Map<string, number>();
+  // Both sides are sorted by name: one pass pairs them up.
+  for (let i = 0, j = 0; i < before.size || j < after.size;) {
+    const oldName = before.names[i];
+    const newName = after.names[j];
+    if (newName === undefined || (oldName !== undefined && oldName < newName)) {
+      const name = oldName as string;
+      if (invalidTo.has(name)) {
+        if (accept(name)) entries.push(invalidEntry(name, "to", sideAt(before, i)));
+      } else removed.set(name, i);
+      i++;
+      continue;
+    }
+    if (oldName === undefined || newName < oldName) {
+      if (invalidFrom.has(newName)) {
+        if (accept(newName)) entries.push(invalidEntry(newName, "from", sideAt(after, j)));
+      } else added.set(newName, j);
+      j++;
+      continue;
+    }
+    if (accept(newName)) {
+      if (before.versions[i] !== after.versions[j]) {
+        entries.push({ ...compare(newName, newName), status: "changed" });
+      } else if (changedNames.has(newName)) {
+        entries.push(emptyEntry(newName, "formatting", sideAt(before, i), sideAt(after, j)));
+      } else {
+        summary.unchanged++;
+      }
+    }
+    i++;
+    j++;
   }
   const includers = new Map<string, string[]>();
-  for (const [name, current] of to.headers) {
-    for (const partial of current.partials) {
+  for (const [index, partials] of after.partials) {
+    const name = after.names[index] as string;
+    for (const partial of partials) {
       const list = includers.get(partial);
       if (list) list.push(name);
       else includers.set(partial, [name]);
-    }
-    const old = from.headers.get(name);
-    if (!old) {
-      if (invalidFrom.has(name)) {
-        if (accept(name)) entries.push(invalidEntry(name, "from", current));
-      } else added.add(name);
-      continue;
-    }
-    if (!accept(name)) continue;
-    if (old.version !== current.version) {
-      entries.push({ ...compare(name, name), status: "changed" });
-    } else if (changedNames.has(name)) {
-      entries.push(emptyEntry(name, "formatting", side(old), side(current)));
-    } else {
-      summary.unchanged++;
     }
   }
 
@@ -267,14 +282,16 @@ export function diffPromptSets(
   }
   // Same content under another name: a rename git could not see (an untracked new file).
   const removedByVersion = new Map<string, string[]>();
-  for (const name of [...removed].sort()) {
-    const version = (from.headers.get(name) as PromptHeader).version;
+  for (const name of [...removed.keys()].sort()) {
+    const version = before.versions[removed.get(name) as number] as string;
     const list = removedByVersion.get(version);
     if (list) list.push(name);
     else removedByVersion.set(version, [name]);
   }
-  for (const name of [...added].sort()) {
-    const oldName = removedByVersion.get((to.headers.get(name) as PromptHeader).version)?.shift();
+  for (const name of [...added.keys()].sort()) {
+    const oldName = removedByVersion
+      .get(after.versions[added.get(name) as number] as string)
+      ?.shift();
     if (oldName === undefined) continue;
     pairs.push([oldName, name]);
     added.delete(name);
@@ -283,11 +300,11 @@ export function diffPromptSets(
 
   for (const [oldName, newName] of pairs) {
     if (!accept(newName) && !accept(oldName)) continue;
-    const old = from.headers.get(oldName) as PromptHeader;
-    const current = to.headers.get(newName) as PromptHeader;
+    const old = sideAt(before, before.indexOf(oldName));
+    const current = sideAt(after, after.indexOf(newName));
     const entry: PromptDiff =
       old.version === current.version
-        ? emptyEntry(newName, "renamed", side(old), side(current))
+        ? emptyEntry(newName, "renamed", old, current)
         : { ...compare(oldName, newName), status: "renamed" };
     entry.breaking.unshift({
       code: "prompt-renamed",
@@ -295,13 +312,13 @@ export function diffPromptSets(
     });
     entries.push(entry);
   }
-  for (const name of added) {
+  for (const [name, index] of added) {
     if (!accept(name)) continue;
-    entries.push(emptyEntry(name, "added", null, side(to.headers.get(name) as PromptHeader)));
+    entries.push(emptyEntry(name, "added", null, sideAt(after, index)));
   }
-  for (const name of removed) {
+  for (const [name, index] of removed) {
     if (!accept(name)) continue;
-    const entry = emptyEntry(name, "removed", side(from.headers.get(name) as PromptHeader), null);
+    const entry = emptyEntry(name, "removed", sideAt(before, index), null);
     entry.breaking.push({ code: "prompt-removed", message: "prompt removed" });
     entries.push(entry);
   }
@@ -350,6 +367,14 @@ function side(prompt: PromptHeader): PromptSide {
   return { name: prompt.name, version: prompt.version, file: prompt.file };
 }
 
+function sideAt(headers: PromptHeaders, index: number): PromptSide {
+  return {
+    name: headers.names[index] as string,
+    version: headers.versions[index] as string,
+    file: headers.files[index] as string,
+  };
+}
+
 function emptyEntry(
   name: string,
   status: PromptChangeStatus,
@@ -369,11 +394,11 @@ function emptyEntry(
   };
 }
 
-function invalidEntry(name: string, at: "from" | "to", valid: PromptHeader): PromptDiff {
+function invalidEntry(name: string, at: "from" | "to", valid: PromptSide): PromptDiff {
   const entry =
     at === "to"
-      ? emptyEntry(name, "invalid", side(valid), null)
-      : emptyEntry(name, "invalid", null, side(valid));
+      ? emptyEntry(name, "invalid", valid, null)
+      : emptyEntry(name, "invalid", null, valid);
   entry.invalidAt = at;
   if (at === "to") {
     entry.breaking.push({
@@ -712,13 +737,11 @@ export function breakingChanges(
 function changedPartials(
   a: PromptHeader,
   b: PromptHeader,
-  fromSet: ReadonlyMap<string, PromptHeader>,
-  toSet: ReadonlyMap<string, PromptHeader>,
+  fromSet: PromptHeaders,
+  toSet: PromptHeaders,
 ) {
   const names = new Set([...a.partials, ...b.partials]);
-  return [...names]
-    .filter((name) => fromSet.get(name)?.version !== toSet.get(name)?.version)
-    .sort();
+  return [...names].filter((name) => fromSet.versionOf(name) !== toSet.versionOf(name)).sort();
 }
 
 function diffRendered(

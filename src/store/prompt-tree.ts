@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { isSortedUnique, PromptHeaders } from "../core/headers.js";
 import { type ListRow, listRowOf, type PromptSummary, summarizePrompt } from "../core/summary.js";
-import type { Issue, Prompt, PromptHeader } from "../core/types.js";
+import type { Issue, Prompt } from "../core/types.js";
 
 /**
  * The prompts of one tree (a git tree, the working tree) for commands that read something of
@@ -12,7 +13,7 @@ import type { Issue, Prompt, PromptHeader } from "../core/types.js";
 export class PromptTree {
   private constructor(
     /** Name, version, file and partials of every valid prompt, sorted by name. */
-    readonly headers: ReadonlyMap<string, PromptHeader>,
+    readonly headers: PromptHeaders,
     /** The whole prompts, looked up lazily; iterating it reads them all. */
     readonly prompts: ReadonlyMap<string, Prompt>,
     private readonly readSummaries: () => PromptSummary[],
@@ -32,7 +33,7 @@ export class PromptTree {
   ): PromptTree {
     const summaries = () => [...prompts.values()].map(summarizePrompt);
     return new PromptTree(
-      prompts,
+      PromptHeaders.of(prompts.values()),
       prompts,
       summaries,
       () => summaries().map(listRowOf),
@@ -66,18 +67,34 @@ export class PromptTree {
         return undefined;
       }
       const { meta, text } = record;
-      const headers = new Map<string, PromptHeader>();
-      const ranges = new Map<string, Range>();
-      for (const [name, version, file, partials, offset, length] of JSON.parse(
-        text(meta.headers),
-      ) as RecordHeader[]) {
-        headers.set(name, { name, version, file, partials });
-        ranges.set(name, [meta.prompts + offset, length]);
+      const column = (range: Range) => (meta.count === 0 ? [] : text(range).split(SEPARATOR));
+      const names = column(meta.names);
+      const versions = column(meta.versions);
+      const files = column(meta.files);
+      const lengths = JSON.parse(text(meta.lengths)) as number[];
+      const partials = new Map(JSON.parse(text(meta.partials)) as [number, string[]][]);
+      const count = meta.count;
+      if (
+        names.length !== count ||
+        versions.length !== count ||
+        files.length !== count ||
+        lengths.length !== count ||
+        !isSortedUnique(names)
+      ) {
+        throw new Error("the record's headers do not fit together");
       }
+      // Each prompt's line follows the one before it.
+      const ranges: Range[] = [];
+      let offset = meta.prompts;
+      for (const length of lengths) {
+        ranges.push([offset, length]);
+        offset += length + 1;
+      }
+      const headers = new PromptHeaders(names, versions, files, partials);
       const openFd = fd;
       return new PromptTree(
         headers,
-        new LazyPrompts(ranges, (range) => JSON.parse(text(range)) as Prompt),
+        new LazyPrompts(headers, ranges, (range) => JSON.parse(text(range)) as Prompt),
         () => JSON.parse(text(meta.summaries)) as PromptSummary[],
         () => JSON.parse(text(meta.rows)) as ListRow[],
         meta.issues,
@@ -109,50 +126,56 @@ export class PromptTree {
 
   /**
    * The tree as the lines of a record file: a fixed-size prefix giving the length of the meta
-   * line (issues, and where the rest is), the headers with where each prompt's JSON is, the
-   * summaries, the list's rows, and each prompt's JSON — so that a reader reads only what it
-   * needs.
+   * line (issues, and where the rest is), the headers as columns (names, versions, files, the
+   * length of each prompt's JSON, partials), the summaries, the list's rows, and each prompt's
+   * JSON in the order of the names — so that a reader reads only what it needs.
    */
   record(): string[] {
-    const prompts = [...this.prompts.values()];
+    const { names, versions, files, partials } = this.headers;
+    const bodies = names.map((name) => JSON.stringify(this.prompts.get(name)));
     const summaryList = this.summaries();
-    const summaries = JSON.stringify(summaryList);
-    const rows = JSON.stringify(summaryList.map(listRowOf));
-    const bodies = prompts.map((prompt) => JSON.stringify(prompt));
-    // A prompt's offset counts from the first prompt's line, so it does not depend on the
-    // length of the headers' line that holds it.
+    const lines = [
+      names.join(SEPARATOR),
+      versions.join(SEPARATOR),
+      files.join(SEPARATOR),
+      JSON.stringify(bodies.map((body) => Buffer.byteLength(body))),
+      JSON.stringify([...partials]),
+      JSON.stringify(summaryList),
+      JSON.stringify(summaryList.map(listRowOf)),
+    ];
+    // Where each of those lines is, counted from the end of the meta line.
+    const ranges: Range[] = [];
     let offset = 0;
-    const headers = JSON.stringify(
-      prompts.map((prompt, index): RecordHeader => {
-        const length = Buffer.byteLength(bodies[index] as string);
-        const header: RecordHeader = [
-          prompt.name,
-          prompt.version,
-          prompt.file,
-          prompt.partials,
-          offset,
-          length,
-        ];
-        offset += length + 1;
-        return header;
-      }),
-    );
-    const headersLength = Buffer.byteLength(headers);
-    const summariesAt = headersLength + 1;
-    const summariesLength = Buffer.byteLength(summaries);
-    const rowsAt = summariesAt + summariesLength + 1;
-    const rowsLength = Buffer.byteLength(rows);
+    for (const line of lines) {
+      const length = Buffer.byteLength(line);
+      ranges.push([offset, length]);
+      offset += length + 1;
+    }
+    const [namesAt, versionsAt, filesAt, lengthsAt, partialsAt, summariesAt, rowsAt] = ranges as [
+      Range,
+      Range,
+      Range,
+      Range,
+      Range,
+      Range,
+      Range,
+    ];
     const meta: RecordMeta = {
       fileCount: this.fileCount,
       issues: this.issues,
-      headers: [0, headersLength],
-      summaries: [summariesAt, summariesLength],
-      rows: [rowsAt, rowsLength],
-      prompts: rowsAt + rowsLength + 1,
+      count: names.length,
+      names: namesAt,
+      versions: versionsAt,
+      files: filesAt,
+      lengths: lengthsAt,
+      partials: partialsAt,
+      summaries: summariesAt,
+      rows: rowsAt,
+      prompts: offset,
     };
     const metaText = JSON.stringify(meta);
     const prefix = `${RECORD_FORMAT} ${String(Buffer.byteLength(metaText)).padStart(10, "0")}\n`;
-    return [`${prefix}${metaText}`, headers, summaries, rows, ...bodies];
+    return [`${prefix}${metaText}`, ...lines, ...bodies];
   }
 }
 
@@ -183,8 +206,8 @@ export function readRecordCatalog(
   }
 }
 
-const RECORD_FORMAT = "gitprompts-tree/3";
-/** `gitprompts-tree/3 0000123456\n`: the format, and the length of the meta line. */
+const RECORD_FORMAT = "gitprompts-tree/4";
+/** `gitprompts-tree/4 0000123456\n`: the format, and the length of the meta line. */
 const PREFIX_LENGTH = RECORD_FORMAT.length + 12;
 
 /** A part of a record: offset (from the end of the meta line) and length, in bytes. */
@@ -194,22 +217,29 @@ type Range = [offset: number, length: number];
 interface RecordMeta {
   fileCount: number;
   issues: readonly Issue[];
-  headers: Range;
+  /** How many prompts: the length of each column. */
+  count: number;
+  /** The names, sorted, joined by {@link SEPARATOR}. */
+  names: Range;
+  /** The versions, in the order of the names, joined likewise. */
+  versions: Range;
+  /** The files, likewise. */
+  files: Range;
+  /** The length in bytes of each prompt's line, as a JSON array. */
+  lengths: Range;
+  /** `[index, partials]` of each prompt that includes any, as JSON. */
+  partials: Range;
   summaries: Range;
   rows: Range;
-  /** Where the first prompt's line starts; each header gives its prompt's offset from there. */
+  /** Where the first prompt's line starts; the others follow in the order of the names. */
   prompts: number;
 }
 
-/** A header as stored: an array, far fewer bytes to parse than an object. */
-type RecordHeader = [
-  name: string,
-  version: string,
-  file: string,
-  partials: string[],
-  offset: number,
-  length: number,
-];
+/**
+ * What joins the strings of a column: no path holds a NUL, and splitting a string costs a
+ * fraction of parsing the same strings as JSON.
+ */
+const SEPARATOR = "\0";
 
 /**
  * Reads the prefix and meta line of a record with `read` (absolute offsets) and gives a reader
@@ -244,22 +274,24 @@ class LazyPrompts implements ReadonlyMap<string, Prompt> {
   private readonly parsed = new Map<string, Prompt>();
 
   constructor(
-    private readonly ranges: ReadonlyMap<string, Range>,
+    private readonly headers: PromptHeaders,
+    /** Where each prompt's JSON is, in the order of the headers. */
+    private readonly ranges: readonly Range[],
     private readonly parse: (range: Range) => Prompt,
   ) {}
 
   get size(): number {
-    return this.ranges.size;
+    return this.headers.size;
   }
 
   has(name: string): boolean {
-    return this.ranges.has(name);
+    return this.headers.has(name);
   }
 
   get(name: string): Prompt | undefined {
     let prompt = this.parsed.get(name);
     if (prompt === undefined) {
-      const range = this.ranges.get(name);
+      const range = this.ranges[this.headers.indexOf(name)];
       if (range === undefined) return undefined;
       prompt = this.parse(range);
       this.parsed.set(name, prompt);
@@ -267,16 +299,16 @@ class LazyPrompts implements ReadonlyMap<string, Prompt> {
     return prompt;
   }
 
-  keys(): MapIterator<string> {
-    return this.ranges.keys();
+  *keys(): MapIterator<string> {
+    yield* this.headers.names;
   }
 
   *values(): MapIterator<Prompt> {
-    for (const name of this.ranges.keys()) yield this.get(name) as Prompt;
+    for (const name of this.headers.names) yield this.get(name) as Prompt;
   }
 
   *entries(): MapIterator<[string, Prompt]> {
-    for (const name of this.ranges.keys()) yield [name, this.get(name) as Prompt];
+    for (const name of this.headers.names) yield [name, this.get(name) as Prompt];
   }
 
   [Symbol.iterator](): MapIterator<[string, Prompt]> {

@@ -3,7 +3,8 @@ import { diffPromptSets, isGlob, nameMatcher, type PromptSetDiff } from "../../c
 import { isPlainObject } from "../../core/json.js";
 import { isPromptFileName, promptNameOf } from "../../core/names.js";
 import { didYouMean } from "../../core/suggest.js";
-import type { Issue, PromptHeader } from "../../core/types.js";
+import type { PromptHeaders } from "../../core/headers.js";
+import type { Issue } from "../../core/types.js";
 import { PromptsError, usageError } from "../../errors.js";
 import {
   assertGitRepository,
@@ -151,7 +152,7 @@ export async function diffCommand(
       if (!selectsAny(failedRef.arg, known, fromPrompts, toPrompts)) {
         const reason =
           failedRef.error instanceof Error ? failedRef.error.message : String(failedRef.error);
-        const names = [...toPrompts.keys(), ...fromPrompts.keys()];
+        const names = [...toPrompts.names, ...fromPrompts.names];
         throw new PromptsError(
           "E_GIT",
           `${reason}; no prompt is named "${failedRef.arg}" either${didYouMean(failedRef.arg, names)} (run: prompts list)`,
@@ -335,18 +336,18 @@ function namesOfChanges(
 function selectsAny(
   pattern: string,
   known: (name: string) => boolean,
-  ...sets: ReadonlyMap<string, PromptHeader>[]
+  ...sets: PromptHeaders[]
 ): boolean {
   if (known(pattern)) return true;
   const folder = `${pattern.replace(/\/+$/, "")}/`;
-  return sets.some((set) => [...set.keys()].some((name) => name.startsWith(folder)));
+  return sets.some((set) => set.names.some((name) => name.startsWith(folder)));
 }
 
 /** A line for each plain name asked for that is missing, or invalid, on both sides. */
 function unmatchedNames(
   names: readonly string[],
-  fromPrompts: ReadonlyMap<string, PromptHeader>,
-  toPrompts: ReadonlyMap<string, PromptHeader>,
+  fromPrompts: PromptHeaders,
+  toPrompts: PromptHeaders,
   invalidFrom: ReadonlySet<string>,
   invalidTo: ReadonlySet<string>,
   sides: { from: Side; to: Side },
@@ -360,7 +361,7 @@ function unmatchedNames(
     if (invalidFrom.has(plain) || invalidTo.has(plain)) {
       problems.push(`prompt "${plain}" is invalid; fix the errors above (run: prompts validate)`);
     } else {
-      const known = [...toPrompts.keys(), ...fromPrompts.keys()];
+      const known = [...toPrompts.names, ...fromPrompts.names];
       problems.push(
         `prompt "${plain}" not found ${sides.from.where} or ${sides.to.where}${didYouMean(plain, known)} (run: prompts list)`,
       );
