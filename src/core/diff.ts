@@ -6,7 +6,15 @@ import { PromptsError } from "../errors.js";
 import { PromptHeaders } from "./headers.js";
 import { canonicalJson, isPlainObject } from "./json.js";
 import { promptVariables, type PromptLookup, renderedText, renderPrompt } from "./render.js";
-import type { JsonValue, Message, Prompt, PromptHeader, Role, VariableSpec } from "./types.js";
+import type {
+  JsonValue,
+  Message,
+  Prompt,
+  PromptHeader,
+  Role,
+  VariableSpec,
+  VariantSpec,
+} from "./types.js";
 
 /**
  * How a prompt differs between FROM and TO:
@@ -427,7 +435,32 @@ function sortedKeys(...objects: (object | undefined)[]): string[] {
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
-  return a === b || canonicalJson(a) === canonicalJson(b);
+  return jsonEqual(a, b) || canonicalJson(a) === canonicalJson(b);
+}
+
+/**
+ * Strict deep equality of JSON data: when it holds, so does {@link sameJson}, without building
+ * two canonical texts. It may miss an equality that canonical JSON sees (an `undefined` member,
+ * NaN), so it only ever lets a comparison be skipped.
+ */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (!Object.hasOwn(b, key)) return false;
+    if (!jsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** Compares two JSON values, descending into objects; lists are compared whole. */
@@ -460,10 +493,14 @@ export function diffFields(a: Prompt, b: Prompt): FieldChange[] {
   diffValue("delimiters", a.delimiters, b.delimiters, out);
   diffValue("description", a.description, b.description, out);
   diffValue("model", a.model, b.model, out);
-  for (const name of sortedKeys(a.variables, b.variables)) {
-    const path = childPath("variables", name);
+  // Most changes leave the variables and variants alone: an equal declaration has no field
+  // that changed, and is passed over without building the paths of its fields.
+  const variables = jsonEqual(a.variables, b.variables) ? [] : sortedKeys(a.variables, b.variables);
+  for (const name of variables) {
     const before = a.variables[name];
     const after = b.variables[name];
+    if (jsonEqual(before, after)) continue;
+    const path = childPath("variables", name);
     if (!before || !after) {
       diffValue(path, before && asJson(before), after && asJson(after), out);
       continue;
@@ -474,10 +511,12 @@ export function diffFields(a: Prompt, b: Prompt): FieldChange[] {
     diffValue(`${path}.description`, before.description, after.description, out);
   }
   if (!kindChanged) diffRoles("messages", a.messages, b.messages, out);
-  for (const name of sortedKeys(a.variants, b.variants)) {
-    const path = childPath("variants", name);
+  const variants = jsonEqual(a.variants, b.variants) ? [] : sortedKeys(a.variants, b.variants);
+  for (const name of variants) {
     const before = a.variants[name];
     const after = b.variants[name];
+    if (jsonEqual(before, after)) continue;
+    const path = childPath("variants", name);
     if (!before || !after) {
       diffValue(path, before && asJson(before), after && asJson(after), out);
       continue;
@@ -515,60 +554,73 @@ function diffRoles(
   }
 }
 
-interface BodyText {
-  text: string;
-  role?: Role;
-}
-
-/** Every body of a prompt by path: its template or messages, and its variants' overrides. */
-function bodiesOf(prompt: Prompt, variants: boolean): Map<string, BodyText> {
-  const bodies = new Map<string, BodyText>();
-  const add = (path: string, template?: string, messages?: readonly Message[]) => {
-    if (template !== undefined) bodies.set(`${path}template`, { text: template });
-    messages?.forEach((message, i) =>
-      bodies.set(`${path}messages[${i}]`, { text: message.content, role: message.role }),
-    );
-  };
-  if (!variants) add("", prompt.template, prompt.messages);
-  else {
-    for (const [name, variant] of Object.entries(prompt.variants)) {
-      add(`${childPath("variants", name)}.`, variant.template, variant.messages);
-    }
-  }
-  return bodies;
-}
-
-/** Line diffs of the bodies whose text changed. */
+/**
+ * Line diffs of the bodies whose text changed: the template or messages of the prompt, then
+ * those of its variants. A body's path is made only when its text changed: most are equal.
+ */
 export function diffBodies(a: Prompt, b: Prompt, context: number | null = 3): BodyDiff[] {
   const out: BodyDiff[] = [];
-  // The prompt's own bodies: one side may lack one (a message added, text turned chat).
-  const before = bodiesOf(a, false);
-  const after = bodiesOf(b, false);
-  for (const path of new Set([...before.keys(), ...after.keys()])) {
-    pushBody(out, path, before.get(path), after.get(path), context);
+  // The prompt's own bodies, FROM's first, then those only TO has: one side may lack one (a
+  // message added, text turned chat).
+  const oldMessages = a.messages ?? [];
+  const newMessages = b.messages ?? [];
+  if (a.template !== undefined) pushBody(out, "", "template", a.template, b.template, context);
+  for (let i = 0; i < oldMessages.length; i++) {
+    pushMessage(out, "", i, oldMessages[i], newMessages[i], context);
+  }
+  if (a.template === undefined && b.template !== undefined) {
+    pushBody(out, "", "template", undefined, b.template, context);
+  }
+  for (let i = oldMessages.length; i < newMessages.length; i++) {
+    pushMessage(out, "", i, undefined, newMessages[i], context);
   }
   // A variant's body is compared only where both sides have it; the rest are field changes.
-  const variantsBefore = bodiesOf(a, true);
-  const variantsAfter = bodiesOf(b, true);
-  for (const [path, body] of variantsAfter) {
-    const old = variantsBefore.get(path);
-    if (old) pushBody(out, path, old, body, context);
+  for (const [name, after] of Object.entries(b.variants)) {
+    if (!Object.hasOwn(a.variants, name)) continue;
+    const before = a.variants[name] as VariantSpec;
+    const prefix = `${childPath("variants", name)}.`;
+    if (before.template !== undefined && after.template !== undefined) {
+      pushBody(out, prefix, "template", before.template, after.template, context);
+    }
+    const messages = after.messages ?? [];
+    for (let i = 0; i < messages.length; i++) {
+      const old = before.messages?.[i];
+      if (old) pushMessage(out, prefix, i, old, messages[i], context);
+    }
   }
   return out;
 }
 
-function pushBody(
+function pushMessage(
   out: BodyDiff[],
-  path: string,
-  before: BodyText | undefined,
-  after: BodyText | undefined,
+  prefix: string,
+  index: number,
+  before: Message | undefined,
+  after: Message | undefined,
   context: number | null,
 ): void {
-  const oldText = before?.text ?? "";
-  const newText = after?.text ?? "";
-  if (oldText === newText) return;
+  if ((before?.content ?? "") === (after?.content ?? "")) return;
   const role = after?.role ?? before?.role;
-  out.push({ path, ...(role ? { role } : {}), ...diffLines(oldText, newText, context) });
+  pushBody(out, prefix, `messages[${index}]`, before?.content, after?.content, context, role);
+}
+
+function pushBody(
+  out: BodyDiff[],
+  prefix: string,
+  path: string,
+  before: string | undefined,
+  after: string | undefined,
+  context: number | null,
+  role?: Role,
+): void {
+  const oldText = before ?? "";
+  const newText = after ?? "";
+  if (oldText === newText) return;
+  out.push({
+    path: `${prefix}${path}`,
+    ...(role ? { role } : {}),
+    ...diffLines(oldText, newText, context),
+  });
 }
 
 /**
