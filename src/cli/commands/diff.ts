@@ -13,7 +13,7 @@ import {
   resolveCommit,
   workTreePrefix,
 } from "../../git/objects.js";
-import { locatePromptRef } from "../../git/labels.js";
+import { promptRefLocator } from "../../git/labels.js";
 import { findRoot } from "../../store/config.js";
 import {
   type LoadOptions,
@@ -98,12 +98,11 @@ export async function diffCommand(
 
   // Refs are looked up with the prompt folder in them: reading them later asks git nothing more.
   const folder = `${await workTreePrefix(root)}${(await locatePromptDir({ ...base, root })).dir}`;
-  const commitOf = async (ref: string) => (await locatePromptRef(root, ref, folder)).commit;
-  const { refs, names, failedRef } = await splitArguments(
-    commitOf,
-    args,
-    literalTail(args, rawArgs),
-  );
+  const literal = literalTail(args, rawArgs);
+  // The arguments that may be FROM and TO are asked of git at once: one process, not two.
+  const locate = await promptRefLocator(root, refCandidates(args, literal), folder);
+  const commitOf = async (ref: string) => (await locate(ref)).commit;
+  const { refs, names, failedRef } = await splitArguments(commitOf, args, literal);
   const fromRef = refs[0]?.ref ?? "HEAD";
   const fromCommit = refs[0]?.commit ?? (await resolveCommit(root, "HEAD").catch(() => null));
   const to = refs[1];
@@ -222,6 +221,18 @@ function literalTail(args: readonly string[], rawArgs: readonly string[]): numbe
   const dashes = rawArgs.indexOf("--", command + 1);
   if (command === -1 || dashes === -1) return undefined;
   return Math.min(args.length, rawArgs.length - dashes - 1);
+}
+
+/** The arguments {@link splitArguments} may look up as refs: the first two, up to a glob. */
+function refCandidates(args: readonly string[], literal: number | undefined): string[] {
+  if (literal !== undefined) {
+    const before = args.length - literal;
+    // More than two is a usage error, reported before git is asked anything.
+    return before > 2 ? [] : args.slice(0, before);
+  }
+  const first = args.slice(0, 2);
+  const glob = first.findIndex(isGlob);
+  return glob === -1 ? first : first.slice(0, glob);
 }
 
 /**
