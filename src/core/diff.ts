@@ -239,10 +239,13 @@ export function diffPromptSets(
   // Name → index of the prompts on one side only.
   const removed = new Map<string, number>();
   const added = new Map<string, number>();
-  // Both sides are sorted by name: one pass pairs them up.
-  for (let i = 0, j = 0; i < before.size || j < after.size;) {
-    const oldName = before.names[i];
-    const newName = after.names[j];
+  // Both sides are sorted by name: one pass pairs them up. The columns are held in locals: this
+  // loop runs for every prompt, mostly before the JIT has compiled it.
+  const { names: oldNames, versions: oldVersions } = before;
+  const { names: newNames, versions: newVersions } = after;
+  for (let i = 0, j = 0; i < oldNames.length || j < newNames.length;) {
+    const oldName = oldNames[i];
+    const newName = newNames[j];
     if (newName === undefined || (oldName !== undefined && oldName < newName)) {
       const name = oldName as string;
       if (invalidTo.has(name)) {
@@ -259,7 +262,7 @@ export function diffPromptSets(
       continue;
     }
     if (accept(newName)) {
-      if (before.versions[i] !== after.versions[j]) {
+      if (oldVersions[i] !== newVersions[j]) {
         entries.push({ ...compare(newName, newName), status: "changed" });
       } else if (changedNames.has(newName)) {
         entries.push(emptyEntry(newName, "formatting", sideAt(before, i), sideAt(after, j)));
@@ -639,6 +642,10 @@ export function diffLines(
   const close = (text: string) => (text === "" || text.endsWith("\n") ? text : `${text}\n`);
   const [before, after] =
     open(oldText) && open(newText) ? [close(oldText), close(newText)] : [oldText, newText];
+  if (context === null) {
+    const counts = simpleLineCounts(before, after);
+    if (counts) return { ...counts, hunks: [] };
+  }
   // Lines both sides share at the start and at the end cannot be in a hunk, except as its
   // context: the patch is made of the rest, which is what makes a one-line edit of a long
   // prompt cost one line, as git's diff does.
@@ -700,6 +707,54 @@ export function diffLines(
     };
   });
   return { added, removed, hunks };
+}
+
+/**
+ * The lines removed and added from `a` to `b` when, between the lines they share at the start
+ * and at the end, one line replaces one or lines are only added or only removed: the usual
+ * edit, counted here without splitting either text into lines. Undefined for any other edit.
+ */
+function simpleLineCounts(a: string, b: string): { added: number; removed: number } | undefined {
+  // The lines shared at the start are those whose newline comes before the first difference.
+  const shortest = Math.min(a.length, b.length);
+  let differ = 0;
+  while (differ < shortest && a.charCodeAt(differ) === b.charCodeAt(differ)) differ++;
+  if (differ === a.length && differ === b.length) return { added: 0, removed: 0 };
+  let head = 0;
+  for (let at = a.indexOf("\n"); at !== -1 && at < differ; at = a.indexOf("\n", at + 1)) head++;
+  const aLines = lineCount(a);
+  const bLines = lineCount(b);
+  // The lines shared at the end, compared in place, last first.
+  let tail = 0;
+  let aEnd = a.length;
+  let bEnd = b.length;
+  while (tail < aLines - head && tail < bLines - head) {
+    const aStart = aEnd < 2 ? 0 : a.lastIndexOf("\n", aEnd - 2) + 1;
+    const bStart = bEnd < 2 ? 0 : b.lastIndexOf("\n", bEnd - 2) + 1;
+    if (aEnd - aStart !== bEnd - bStart || !sameRange(a, aStart, b, bStart, aEnd - aStart)) break;
+    tail++;
+    aEnd = aStart;
+    bEnd = bStart;
+  }
+  const removed = aLines - head - tail;
+  const added = bLines - head - tail;
+  return (removed === 1 && added === 1) || removed === 0 || added === 0
+    ? { added, removed }
+    : undefined;
+}
+
+/** How many lines {@link linesOf} finds in a text. */
+function lineCount(text: string): number {
+  let count = text.length > 0 && !text.endsWith("\n") ? 1 : 0;
+  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) count++;
+  return count;
+}
+
+function sameRange(a: string, aStart: number, b: string, bStart: number, length: number): boolean {
+  for (let i = 0; i < length; i++) {
+    if (a.charCodeAt(aStart + i) !== b.charCodeAt(bStart + i)) return false;
+  }
+  return true;
 }
 
 /** The lines of a text, each with the newline that ends it (the last may have none). */
