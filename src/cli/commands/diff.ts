@@ -22,7 +22,6 @@ import {
   type TreeLoadResult,
 } from "../../store/load.js";
 import { PromptTree } from "../../store/prompt-tree.js";
-import { readMappingFile } from "../data-file.js";
 import { formatFull, formatStat } from "../diff-output.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { colorsFor, reportIssues, writeJson } from "../output.js";
@@ -385,6 +384,8 @@ function unmatchedNames(
 async function readVariablesFile(
   path: string,
 ): Promise<Map<string, Readonly<Record<string, unknown>>>> {
+  // Loaded with --vars only: every module is start-up time.
+  const { readMappingFile } = await import("../data-file.js");
   const value = await readMappingFile(
     path,
     'a mapping of prompt names to their variables, e.g. {"greeting": {"name": "Ada"}}',
