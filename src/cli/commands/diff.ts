@@ -22,7 +22,7 @@ import {
   type TreeLoadResult,
 } from "../../store/load.js";
 import { PromptTree } from "../../store/prompt-tree.js";
-import { formatFull, formatStat } from "../diff-output.js";
+import { formatStat } from "../diff-output.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { colorsFor, reportIssues, writeJson } from "../output.js";
 
@@ -192,9 +192,15 @@ export async function diffCommand(
       writeJson(context, report);
     } else {
       const colors = await colorsFor(context, context.io.stdout);
+      // The whole difference has a module of its own (word diffs): --stat loads none of it.
       const text = options.stat
         ? formatStat(result, sides, colors)
-        : formatFull(result, sides, colors, variables !== undefined);
+        : (await import("../diff-full-output.js")).formatFull(
+            result,
+            sides,
+            colors,
+            variables !== undefined,
+          );
       context.io.stdout.write(text);
     }
 
