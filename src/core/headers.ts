@@ -10,13 +10,15 @@ export class PromptHeaders {
   /**
    * Columns taken as given: `names` sorted ascending by code unit with no repeats, the other
    * columns in the same order. `partials` holds the partials of the prompts that include any,
-   * by index. Use {@link PromptHeaders.of} unless the columns were written by one.
+   * by index. `shapes`, when known, holds each prompt's `promptShape`. Use
+   * {@link PromptHeaders.of} unless the columns were written by one.
    */
   constructor(
     readonly names: readonly string[],
     readonly versions: readonly string[],
     readonly files: readonly string[],
     readonly partials: ReadonlyMap<number, readonly string[]>,
+    readonly shapes?: readonly string[],
   ) {}
 
   /** The headers of prompts in any order. */

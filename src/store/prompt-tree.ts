@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { isSortedUnique, PromptHeaders } from "../core/headers.js";
+import { type BodyText, promptBodies, promptShape } from "../core/prompt-parts.js";
 import { type ListRow, listRowOf, type PromptSummary, summarizePrompt } from "../core/summary.js";
 import type { Issue, Prompt } from "../core/types.js";
 
@@ -23,6 +24,8 @@ export class PromptTree {
     /** How many prompt files the tree holds. */
     readonly fileCount: number,
     private readonly release: () => void = () => {},
+    /** The bodies of a prompt by name, read apart from the whole prompt (see prompt-parts). */
+    readonly bodies?: (name: string) => readonly BodyText[],
   ) {}
 
   /** A tree whose prompts were all just loaded. */
@@ -54,15 +57,18 @@ export class PromptTree {
     try {
       let read: (offset: number, length: number) => string;
       let readPrompt: (offset: number, length: number) => string;
+      let readBodies: (offset: number, length: number) => string;
       if (whole) {
         const bytes = readFileSync(path);
         read = (offset, length) => bytes.toString("utf8", offset, offset + length);
         readPrompt = read;
+        readBodies = read;
       } else {
         const file = openSync(path, "r");
         fd = file;
         read = (offset, length) => readRange(file, offset, length);
         readPrompt = windowReader(file);
+        readBodies = windowReader(file);
       }
       const record = readHead(read(0, PREFIX_LENGTH), read);
       if (!record) {
@@ -74,27 +80,25 @@ export class PromptTree {
       const names = column(meta.names);
       const versions = column(meta.versions);
       const files = column(meta.files);
+      const shapes = column(meta.shapes);
       const lengths = JSON.parse(text(meta.lengths)) as number[];
+      const bodyLengths = JSON.parse(text(meta.bodyLengths)) as number[];
       const partials = new Map(JSON.parse(text(meta.partials)) as [number, string[]][]);
       const count = meta.count;
       if (
         names.length !== count ||
         versions.length !== count ||
         files.length !== count ||
+        shapes.length !== count ||
         lengths.length !== count ||
+        bodyLengths.length !== count ||
         !isSortedUnique(names)
       ) {
         throw new Error("the record's headers do not fit together");
       }
-      // Where each prompt's line is in the file: each follows the one before it. A typed array,
-      // not ten thousand little ones.
-      const offsets = new Float64Array(count);
-      let offset = start + meta.prompts;
-      for (let i = 0; i < count; i++) {
-        offsets[i] = offset;
-        offset += (lengths[i] as number) + 1;
-      }
-      const headers = new PromptHeaders(names, versions, files, partials);
+      const offsets = lineOffsets(start + meta.prompts, lengths);
+      const bodyOffsets = lineOffsets(start + meta.bodies, bodyLengths);
+      const headers = new PromptHeaders(names, versions, files, partials, shapes);
       const openFd = fd;
       return new PromptTree(
         headers,
@@ -109,6 +113,12 @@ export class PromptTree {
         meta.fileCount,
         () => {
           if (openFd !== undefined) closeSync(openFd);
+        },
+        (name) => {
+          const index = headers.indexOf(name);
+          if (index === -1) throw new Error(`no prompt "${name}" in the record`);
+          const at = bodyOffsets[index] as number;
+          return JSON.parse(readBodies(at, bodyLengths[index] as number)) as BodyText[];
         },
       );
     } catch {
@@ -140,13 +150,18 @@ export class PromptTree {
    */
   record(): string[] {
     const { names, versions, files, partials } = this.headers;
-    const bodies = names.map((name) => JSON.stringify(this.prompts.get(name)));
+    const prompts = names.map((name) => this.prompts.get(name) as Prompt);
+    const promptLines = prompts.map((prompt) => JSON.stringify(prompt));
+    const bodyLines = prompts.map((prompt) => JSON.stringify(promptBodies(prompt)));
+    const byteLengths = (list: readonly string[]) => list.map((line) => Buffer.byteLength(line));
     const summaryList = this.summaries();
     const lines = [
       names.join(SEPARATOR),
       versions.join(SEPARATOR),
       files.join(SEPARATOR),
-      JSON.stringify(bodies.map((body) => Buffer.byteLength(body))),
+      prompts.map(promptShape).join(SEPARATOR),
+      JSON.stringify(byteLengths(promptLines)),
+      JSON.stringify(byteLengths(bodyLines)),
       JSON.stringify([...partials]),
       JSON.stringify(summaryList),
       JSON.stringify(summaryList.map(listRowOf)),
@@ -159,31 +174,28 @@ export class PromptTree {
       ranges.push([offset, length]);
       offset += length + 1;
     }
-    const [namesAt, versionsAt, filesAt, lengthsAt, partialsAt, summariesAt, rowsAt] = ranges as [
-      Range,
-      Range,
-      Range,
-      Range,
-      Range,
-      Range,
-      Range,
-    ];
+    const at = (index: number) => ranges[index] as Range;
+    let bodiesAt = offset;
+    for (const line of promptLines) bodiesAt += Buffer.byteLength(line) + 1;
     const meta: RecordMeta = {
       fileCount: this.fileCount,
       issues: this.issues,
       count: names.length,
-      names: namesAt,
-      versions: versionsAt,
-      files: filesAt,
-      lengths: lengthsAt,
-      partials: partialsAt,
-      summaries: summariesAt,
-      rows: rowsAt,
+      names: at(0),
+      versions: at(1),
+      files: at(2),
+      shapes: at(3),
+      lengths: at(4),
+      bodyLengths: at(5),
+      partials: at(6),
+      summaries: at(7),
+      rows: at(8),
       prompts: offset,
+      bodies: bodiesAt,
     };
     const metaText = JSON.stringify(meta);
     const prefix = `${RECORD_FORMAT} ${String(Buffer.byteLength(metaText)).padStart(10, "0")}\n`;
-    return [`${prefix}${metaText}`, ...lines, ...bodies];
+    return [`${prefix}${metaText}`, ...lines, ...promptLines, ...bodyLines];
   }
 }
 
@@ -214,8 +226,8 @@ export function readRecordCatalog(
   }
 }
 
-const RECORD_FORMAT = "gitprompts-tree/4";
-/** `gitprompts-tree/4 0000123456\n`: the format, and the length of the meta line. */
+const RECORD_FORMAT = "gitprompts-tree/5";
+/** `gitprompts-tree/5 0000123456\n`: the format, and the length of the meta line. */
 const PREFIX_LENGTH = RECORD_FORMAT.length + 12;
 
 /** A part of a record: offset (from the end of the meta line) and length, in bytes. */
@@ -233,14 +245,20 @@ interface RecordMeta {
   versions: Range;
   /** The files, likewise. */
   files: Range;
+  /** The shape of each prompt (see prompt-parts), likewise. */
+  shapes: Range;
   /** The length in bytes of each prompt's line, as a JSON array. */
   lengths: Range;
+  /** The length in bytes of each prompt's line of bodies, as a JSON array. */
+  bodyLengths: Range;
   /** `[index, partials]` of each prompt that includes any, as JSON. */
   partials: Range;
   summaries: Range;
   rows: Range;
   /** Where the first prompt's line starts; the others follow in the order of the names. */
   prompts: number;
+  /** Where the first prompt's line of bodies starts (after the last prompt's line); likewise. */
+  bodies: number;
 }
 
 /**
@@ -265,6 +283,20 @@ function readHead(
   // Past the meta line and the newline that ends it.
   const start = PREFIX_LENGTH + metaLength + 1;
   return { meta, start, text: ([offset, length]) => read(start + offset, length) };
+}
+
+/**
+ * Where each line of a run of lines starts, from where the first starts and their lengths: a
+ * typed array, not ten thousand little ones.
+ */
+function lineOffsets(first: number, lengths: readonly number[]): Float64Array {
+  const offsets = new Float64Array(lengths.length);
+  let offset = first;
+  for (let i = 0; i < lengths.length; i++) {
+    offsets[i] = offset;
+    offset += (lengths[i] as number) + 1;
+  }
+  return offsets;
 }
 
 /** How much of the file {@link windowReader} reads at once. */
