@@ -7,13 +7,13 @@ import type { Issue, Prompt } from "../core/types.js";
 /**
  * The prompts of one tree (a git tree, the working tree) for commands that read something of
  * every prompt but few whole prompts: `list` reads the summaries or the table's rows, `diff` the
- * headers of both sides and the whole prompts of those that differ. Read back from a record in
- * the tree cache, a prompt is parsed from its JSON only when asked for, so a warm `diff v1 v2`
- * costs in proportion to what changed rather than to the size of the tree.
+ * headers of both sides and the bodies, or the whole prompts, of those that differ. Read back
+ * from a record in the tree cache, a prompt is parsed from its JSON only when asked for, so a
+ * warm `diff v1 v2` costs in proportion to what changed rather than to the size of the tree.
  */
 export class PromptTree {
   private constructor(
-    /** Name, version, file and partials of every valid prompt, sorted by name. */
+    /** Name, version, file, partials (from a record, shape) of every valid prompt, by name. */
     readonly headers: PromptHeaders,
     /** The whole prompts, looked up lazily; iterating it reads them all. */
     readonly prompts: ReadonlyMap<string, Prompt>,
@@ -144,9 +144,10 @@ export class PromptTree {
 
   /**
    * The tree as the lines of a record file: a fixed-size prefix giving the length of the meta
-   * line (issues, and where the rest is), the headers as columns (names, versions, files, the
-   * length of each prompt's JSON, partials), the summaries, the list's rows, and each prompt's
-   * JSON in the order of the names — so that a reader reads only what it needs.
+   * line (issues, and where the rest is), the headers as columns (names, versions, files,
+   * shapes, the length of each prompt's JSON and of its bodies' line, partials), the summaries,
+   * the list's rows, each prompt's JSON in the order of the names, then each prompt's bodies
+   * likewise — so that a reader reads only what it needs.
    */
   record(): string[] {
     const { names, versions, files, partials } = this.headers;
