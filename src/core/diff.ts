@@ -374,14 +374,14 @@ export function diffPromptSets(
     newName: string,
     j: number,
   ): Omit<PromptDiff, "status"> {
-    const shape = before.shapes?.[i];
+    const shape = before.shape?.(i);
     // The same shape, and no partials whose variables it takes: no field and no declaration
     // changed, so neither did anything that could break a caller; only bodies can differ.
     if (
       from.bodies &&
       to.bodies &&
       shape !== undefined &&
-      shape === after.shapes?.[j] &&
+      shape === after.shape?.(j) &&
       !before.partials.has(i) &&
       !after.partials.has(j)
     ) {
@@ -419,7 +419,7 @@ function sideAt(headers: PromptHeaders, index: number): PromptSide {
   return {
     name: headers.names[index] as string,
     version: headers.versions[index] as string,
-    file: headers.files[index] as string,
+    file: headers.file(index),
   };
 }
 

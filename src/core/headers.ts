@@ -3,22 +3,24 @@ import type { PromptHeader } from "./types.js";
 /**
  * The headers of one side's prompts (name, version, file, partials) as columns sorted by name.
  * A diff reads every header of both sides but few whole prompts: as columns, ten thousand
- * headers are three arrays of strings rather than ten thousand objects in a map — read back
- * from a tree record in a millisecond, and merged with the other side's in one pass.
+ * headers are two arrays of strings rather than ten thousand objects in a map — read back from
+ * a tree record in a millisecond, and merged with the other side's in one pass. Files (and
+ * shapes) are looked up by index: a diff needs them only for the prompts that differ.
  */
 export class PromptHeaders {
   /**
    * Columns taken as given: `names` sorted ascending by code unit with no repeats, the other
    * columns in the same order. `partials` holds the partials of the prompts that include any,
-   * by index. `shapes`, when known, holds each prompt's `promptShape`. Use
+   * by index. `shape`, when known, gives each prompt's `promptShape`. Use
    * {@link PromptHeaders.of} unless the columns were written by one.
    */
   constructor(
     readonly names: readonly string[],
     readonly versions: readonly string[],
-    readonly files: readonly string[],
+    /** The file of the prompt at an index. */
+    readonly file: (index: number) => string,
     readonly partials: ReadonlyMap<number, readonly string[]>,
-    readonly shapes?: readonly string[],
+    readonly shape?: (index: number) => string,
   ) {}
 
   /** The headers of prompts in any order. */
@@ -28,10 +30,11 @@ export class PromptHeaders {
     sorted.forEach((prompt, index) => {
       if (prompt.partials.length > 0) partials.set(index, prompt.partials);
     });
+    const files = sorted.map((prompt) => prompt.file);
     return new PromptHeaders(
       sorted.map((prompt) => prompt.name),
       sorted.map((prompt) => prompt.version),
-      sorted.map((prompt) => prompt.file),
+      (index) => files[index] as string,
       partials,
     );
   }
@@ -63,16 +66,6 @@ export class PromptHeaders {
   versionOf(name: string): string | undefined {
     const index = this.indexOf(name);
     return index === -1 ? undefined : this.versions[index];
-  }
-
-  /** The header of the prompt at `index`. */
-  header(index: number): PromptHeader {
-    return {
-      name: this.names[index] as string,
-      version: this.versions[index] as string,
-      file: this.files[index] as string,
-      partials: [...(this.partials.get(index) ?? [])],
-    };
   }
 }
 

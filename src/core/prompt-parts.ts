@@ -74,6 +74,8 @@ export function promptShape(prompt: Prompt): string {
       ]),
     ),
   };
-  // 64 bits, more than a version's 48: a collision would only hide a change of fields.
-  return sha256Hex(JSON.stringify(shape)).slice(0, 16);
+  return sha256Hex(JSON.stringify(shape)).slice(0, SHAPE_LENGTH);
 }
+
+/** The length of a shape: 64 bits, more than a version's 48 (a collision would hide a change). */
+export const SHAPE_LENGTH = 16;

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { isSortedUnique, PromptHeaders } from "../core/headers.js";
-import { type BodyText, promptBodies, promptShape } from "../core/prompt-parts.js";
+import { type BodyText, promptBodies, promptShape, SHAPE_LENGTH } from "../core/prompt-parts.js";
 import { type ListRow, listRowOf, type PromptSummary, summarizePrompt } from "../core/summary.js";
 import type { Issue, Prompt } from "../core/types.js";
 
@@ -79,8 +79,10 @@ export class PromptTree {
       const column = (range: Range) => (meta.count === 0 ? [] : text(range).split(SEPARATOR));
       const names = column(meta.names);
       const versions = column(meta.versions);
-      const files = column(meta.files);
-      const shapes = column(meta.shapes);
+      // Files and shapes are sliced out when asked for: a diff asks for those of few prompts.
+      const files = text(meta.files);
+      const fileStarts = columnStarts(files, meta.count);
+      const shapes = text(meta.shapes);
       const lengths = JSON.parse(text(meta.lengths)) as number[];
       const bodyLengths = JSON.parse(text(meta.bodyLengths)) as number[];
       const partials = new Map(JSON.parse(text(meta.partials)) as [number, string[]][]);
@@ -88,8 +90,8 @@ export class PromptTree {
       if (
         names.length !== count ||
         versions.length !== count ||
-        files.length !== count ||
-        shapes.length !== count ||
+        fileStarts === undefined ||
+        shapes.length !== (count === 0 ? 0 : count * (SHAPE_LENGTH + 1) - 1) ||
         lengths.length !== count ||
         bodyLengths.length !== count ||
         !isSortedUnique(names)
@@ -98,7 +100,14 @@ export class PromptTree {
       }
       const offsets = lineOffsets(start + meta.prompts, lengths);
       const bodyOffsets = lineOffsets(start + meta.bodies, bodyLengths);
-      const headers = new PromptHeaders(names, versions, files, partials, shapes);
+      const headers = new PromptHeaders(
+        names,
+        versions,
+        (index) => files.slice(fileStarts[index], (fileStarts[index + 1] as number) - 1),
+        partials,
+        (index) =>
+          shapes.slice(index * (SHAPE_LENGTH + 1), index * (SHAPE_LENGTH + 1) + SHAPE_LENGTH),
+      );
       const openFd = fd;
       return new PromptTree(
         headers,
@@ -150,7 +159,7 @@ export class PromptTree {
    * likewise — so that a reader reads only what it needs.
    */
   record(): string[] {
-    const { names, versions, files, partials } = this.headers;
+    const { names, versions, file, partials } = this.headers;
     const prompts = names.map((name) => this.prompts.get(name) as Prompt);
     const promptLines = prompts.map((prompt) => JSON.stringify(prompt));
     const bodyLines = prompts.map((prompt) => JSON.stringify(promptBodies(prompt)));
@@ -159,7 +168,7 @@ export class PromptTree {
     const lines = [
       names.join(SEPARATOR),
       versions.join(SEPARATOR),
-      files.join(SEPARATOR),
+      names.map((_, index) => file(index)).join(SEPARATOR),
       prompts.map(promptShape).join(SEPARATOR),
       JSON.stringify(byteLengths(promptLines)),
       JSON.stringify(byteLengths(bodyLines)),
@@ -284,6 +293,24 @@ function readHead(
   // Past the meta line and the newline that ends it.
   const start = PREFIX_LENGTH + metaLength + 1;
   return { meta, start, text: ([offset, length]) => read(start + offset, length) };
+}
+
+/**
+ * Where each of the `count` strings of a column starts, and (last) one past its end: undefined
+ * when the column does not hold that many.
+ */
+function columnStarts(column: string, count: number): Uint32Array | undefined {
+  const starts = new Uint32Array(count + 1);
+  let at = 0;
+  for (let i = 1; i < count; i++) {
+    const end = column.indexOf(SEPARATOR, at);
+    if (end === -1) return undefined;
+    at = end + 1;
+    starts[i] = at;
+  }
+  if (count > 0 && column.indexOf(SEPARATOR, at) !== -1) return undefined;
+  starts[count] = column.length + 1;
+  return starts;
 }
 
 /**
