@@ -214,6 +214,49 @@ describe("loading prompts from git", () => {
     expect(await answers()).toEqual(fresh);
   });
 
+  it("does not read a tree record an earlier version of gitprompts wrote", async () => {
+    const root = gitRepo([
+      { files: { "prompts/bye.yaml": "template: Bye\n", "prompts/greet.yaml": OLD }, tags: ["v1"] },
+      { files: { "prompts/greet.yaml": NEW }, tags: ["v2"] },
+    ]);
+    const commands = [
+      ["diff", "v1", "v2", "--json"],
+      ["diff", "v1", "v2", "--stat"],
+    ];
+    const answers = async (...extra: string[]) =>
+      Promise.all(commands.map((argv) => cli(root, ...argv, ...extra)));
+    const fresh = await answers("--no-cache");
+    expect(await answers()).toEqual(fresh); // writes the records
+    const records = join(root, ".prompts", "cache", "trees");
+    const originals = new Map(
+      readdirSync(records).map((entry) => [
+        join(records, entry),
+        readFileSync(join(records, entry)),
+      ]),
+    );
+    // Records that read otherwise: the two prompts' versions swapped, which a reader shows.
+    const rewrite = (format: string) => {
+      for (const [path, original] of originals) {
+        const bytes = Buffer.from(original);
+        const prefixEnd = bytes.indexOf(10);
+        const metaEnd = bytes.indexOf(10, prefixEnd + 1);
+        const meta = JSON.parse(bytes.toString("utf8", prefixEnd + 1, metaEnd)) as {
+          versions: [number, number];
+        };
+        const start = metaEnd + 1 + meta.versions[0];
+        const versions = bytes.toString("utf8", start, start + meta.versions[1]);
+        bytes.write(versions.split("\0").reverse().join("\0"), start);
+        bytes.write(format, 0);
+        writeFileSync(path, bytes);
+      }
+    };
+    rewrite(recordFormat(originals));
+    expect(await answers()).not.toEqual(fresh);
+    // The same bytes, said to be of the format before: ignored, and the tree read afresh.
+    rewrite("gitprompts-tree/4");
+    expect(await answers()).toEqual(fresh);
+  });
+
   it("refuses ref and staged together", async () => {
     const root = historyRepo();
     const error = await loadError(() =>
@@ -274,3 +317,12 @@ describe("loading prompts from git", () => {
     });
   });
 });
+
+/** The format of the tree records (all the same): the first word of their first line. */
+function recordFormat(records: ReadonlyMap<string, Buffer>): string {
+  const formats = new Set(
+    [...records.values()].map((bytes) => bytes.toString("utf8", 0, bytes.indexOf(32))),
+  );
+  expect(formats.size).toBe(1);
+  return [...formats][0] as string;
+}

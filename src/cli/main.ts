@@ -1,4 +1,4 @@
-import { CommanderError } from "commander";
+import { CommanderError } from "./commander.js";
 import { EXIT_BUG, EXIT_USAGE, PromptsError } from "../errors.js";
 import type { CliIO } from "./io.js";
 import { createProgram } from "./program.js";

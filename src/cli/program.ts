@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Command, Option } from "commander";
+import { Command, Option } from "./commander.js";
 import type { CliIO, CommandContext, GlobalOptions } from "./io.js";
 
 function packageVersion(): string {

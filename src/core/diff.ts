@@ -3,9 +3,19 @@
 import { diffArrays } from "diff/lib/diff/array.js";
 import { structuredPatch } from "diff/lib/patch/create.js";
 import { PromptsError } from "../errors.js";
+import { PromptHeaders } from "./headers.js";
 import { canonicalJson, isPlainObject } from "./json.js";
+import { type BodyText, childPath } from "./prompt-parts.js";
 import { promptVariables, type PromptLookup, renderedText, renderPrompt } from "./render.js";
-import type { JsonValue, Message, Prompt, PromptHeader, Role, VariableSpec } from "./types.js";
+import type {
+  JsonValue,
+  Message,
+  Prompt,
+  PromptHeader,
+  Role,
+  VariableSpec,
+  VariantSpec,
+} from "./types.js";
 
 /**
  * How a prompt differs between FROM and TO:
@@ -187,13 +197,19 @@ const NONE: ReadonlySet<string> = new Set();
  * proportion to what changed.
  */
 export interface PromptSet {
-  headers: ReadonlyMap<string, PromptHeader>;
+  headers: PromptHeaders;
   prompts: PromptLookup;
+  /**
+   * The bodies of a prompt, when the side keeps them apart from the whole prompt (a tree record):
+   * with the shapes of the headers, a prompt whose shape is the same on both sides is compared
+   * from its bodies alone.
+   */
+  bodies?: (name: string) => readonly BodyText[];
 }
 
 /** A side whose prompts are all at hand. */
 export function promptSetOf(prompts: PromptLookup): PromptSet {
-  return { headers: prompts, prompts };
+  return { headers: PromptHeaders.of(prompts.values()), prompts };
 }
 
 /**
@@ -225,35 +241,52 @@ export function diffPromptSets(
     breaking: 0,
   };
 
-  const removed = new Set<string>();
-  const added = new Set<string>();
-  for (const [name, old] of from.headers) {
-    if (to.headers.has(name)) continue;
-    if (invalidTo.has(name)) {
-      if (accept(name)) entries.push(invalidEntry(name, "to", old));
-    } else removed.add(name);
+  const before = from.headers;
+  const after = to.headers;
+  // Name → index of the prompts on one side only.
+  const removed = new Map<string, number>();
+  const added = new Map<string, number>();
+  // Both sides are sorted by name: one pass pairs them up. The columns are held in locals: this
+  // loop runs for every prompt, mostly before the JIT has compiled it.
+  const { names: oldNames, versions: oldVersions } = before;
+  const { names: newNames, versions: newVersions } = after;
+  for (let i = 0, j = 0; i < oldNames.length || j < newNames.length;) {
+    const oldName = oldNames[i];
+    const newName = newNames[j];
+    if (newName === undefined || (oldName !== undefined && oldName < newName)) {
+      const name = oldName as string;
+      if (invalidTo.has(name)) {
+        if (accept(name)) entries.push(invalidEntry(name, "to", sideAt(before, i)));
+      } else removed.set(name, i);
+      i++;
+      continue;
+    }
+    if (oldName === undefined || newName < oldName) {
+      if (invalidFrom.has(newName)) {
+        if (accept(newName)) entries.push(invalidEntry(newName, "from", sideAt(after, j)));
+      } else added.set(newName, j);
+      j++;
+      continue;
+    }
+    if (accept(newName)) {
+      if (oldVersions[i] !== newVersions[j]) {
+        entries.push({ ...compare(newName, i, newName, j), status: "changed" });
+      } else if (changedNames.has(newName)) {
+        entries.push(emptyEntry(newName, "formatting", sideAt(before, i), sideAt(after, j)));
+      } else {
+        summary.unchanged++;
+      }
+    }
+    i++;
+    j++;
   }
   const includers = new Map<string, string[]>();
-  for (const [name, current] of to.headers) {
-    for (const partial of current.partials) {
+  for (const [index, partials] of after.partials) {
+    const name = after.names[index] as string;
+    for (const partial of partials) {
       const list = includers.get(partial);
       if (list) list.push(name);
       else includers.set(partial, [name]);
-    }
-    const old = from.headers.get(name);
-    if (!old) {
-      if (invalidFrom.has(name)) {
-        if (accept(name)) entries.push(invalidEntry(name, "from", current));
-      } else added.add(name);
-      continue;
-    }
-    if (!accept(name)) continue;
-    if (old.version !== current.version) {
-      entries.push({ ...compare(name, name), status: "changed" });
-    } else if (changedNames.has(name)) {
-      entries.push(emptyEntry(name, "formatting", side(old), side(current)));
-    } else {
-      summary.unchanged++;
     }
   }
 
@@ -267,14 +300,16 @@ export function diffPromptSets(
   }
   // Same content under another name: a rename git could not see (an untracked new file).
   const removedByVersion = new Map<string, string[]>();
-  for (const name of [...removed].sort()) {
-    const version = (from.headers.get(name) as PromptHeader).version;
+  for (const name of [...removed.keys()].sort()) {
+    const version = before.versions[removed.get(name) as number] as string;
     const list = removedByVersion.get(version);
     if (list) list.push(name);
     else removedByVersion.set(version, [name]);
   }
-  for (const name of [...added].sort()) {
-    const oldName = removedByVersion.get((to.headers.get(name) as PromptHeader).version)?.shift();
+  for (const name of [...added.keys()].sort()) {
+    const oldName = removedByVersion
+      .get(after.versions[added.get(name) as number] as string)
+      ?.shift();
     if (oldName === undefined) continue;
     pairs.push([oldName, name]);
     added.delete(name);
@@ -283,25 +318,27 @@ export function diffPromptSets(
 
   for (const [oldName, newName] of pairs) {
     if (!accept(newName) && !accept(oldName)) continue;
-    const old = from.headers.get(oldName) as PromptHeader;
-    const current = to.headers.get(newName) as PromptHeader;
+    const i = before.indexOf(oldName);
+    const j = after.indexOf(newName);
+    const old = sideAt(before, i);
+    const current = sideAt(after, j);
     const entry: PromptDiff =
       old.version === current.version
-        ? emptyEntry(newName, "renamed", side(old), side(current))
-        : { ...compare(oldName, newName), status: "renamed" };
+        ? emptyEntry(newName, "renamed", old, current)
+        : { ...compare(oldName, i, newName, j), status: "renamed" };
     entry.breaking.unshift({
       code: "prompt-renamed",
       message: `renamed from "${oldName}": callers of "${oldName}" break`,
     });
     entries.push(entry);
   }
-  for (const name of added) {
+  for (const [name, index] of added) {
     if (!accept(name)) continue;
-    entries.push(emptyEntry(name, "added", null, side(to.headers.get(name) as PromptHeader)));
+    entries.push(emptyEntry(name, "added", null, sideAt(after, index)));
   }
-  for (const name of removed) {
+  for (const [name, index] of removed) {
     if (!accept(name)) continue;
-    const entry = emptyEntry(name, "removed", side(from.headers.get(name) as PromptHeader), null);
+    const entry = emptyEntry(name, "removed", sideAt(before, index), null);
     entry.breaking.push({ code: "prompt-removed", message: "prompt removed" });
     entries.push(entry);
   }
@@ -330,7 +367,35 @@ export function diffPromptSets(
     summary.added + summary.removed + summary.renamed + summary.changed + summary.invalid > 0;
   return { prompts: entries, summary, different, breaking: summary.breaking > 0 };
 
-  function compare(oldName: string, newName: string): Omit<PromptDiff, "status"> {
+  /** Compares the prompt at index `i` of FROM with the one at `j` of TO. */
+  function compare(
+    oldName: string,
+    i: number,
+    newName: string,
+    j: number,
+  ): Omit<PromptDiff, "status"> {
+    const shape = before.shape?.(i);
+    // The same shape, and no partials whose variables it takes: no field and no declaration
+    // changed, so neither did anything that could break a caller; only bodies can differ.
+    if (
+      from.bodies &&
+      to.bodies &&
+      shape !== undefined &&
+      shape === after.shape?.(j) &&
+      !before.partials.has(i) &&
+      !after.partials.has(j)
+    ) {
+      return {
+        name: newName,
+        from: sideAt(before, i),
+        to: sideAt(after, j),
+        fields: [],
+        bodies: diffSameShapeBodies(from.bodies(oldName), to.bodies(newName), context),
+        breaking: [],
+        includedBy: [],
+        viaPartials: [],
+      };
+    }
     const old = from.prompts.get(oldName) as Prompt;
     const current = to.prompts.get(newName) as Prompt;
     return {
@@ -348,6 +413,14 @@ export function diffPromptSets(
 
 function side(prompt: PromptHeader): PromptSide {
   return { name: prompt.name, version: prompt.version, file: prompt.file };
+}
+
+function sideAt(headers: PromptHeaders, index: number): PromptSide {
+  return {
+    name: headers.names[index] as string,
+    version: headers.versions[index] as string,
+    file: headers.file(index),
+  };
 }
 
 function emptyEntry(
@@ -369,11 +442,11 @@ function emptyEntry(
   };
 }
 
-function invalidEntry(name: string, at: "from" | "to", valid: PromptHeader): PromptDiff {
+function invalidEntry(name: string, at: "from" | "to", valid: PromptSide): PromptDiff {
   const entry =
     at === "to"
-      ? emptyEntry(name, "invalid", side(valid), null)
-      : emptyEntry(name, "invalid", null, side(valid));
+      ? emptyEntry(name, "invalid", valid, null)
+      : emptyEntry(name, "invalid", null, valid);
   entry.invalidAt = at;
   if (at === "to") {
     entry.breaking.push({
@@ -388,13 +461,6 @@ function kindOf(prompt: { messages?: Message[] }): "text" | "chat" {
   return prompt.messages ? "chat" : "text";
 }
 
-/** `parent.key`, or `parent["key"]` for a key that is no plain name. */
-function childPath(parent: string, key: string): string {
-  const part = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? key : JSON.stringify(key);
-  if (parent === "") return part;
-  return part.startsWith('"') ? `${parent}[${part}]` : `${parent}.${part}`;
-}
-
 function sortedKeys(...objects: (object | undefined)[]): string[] {
   const keys = new Set<string>();
   for (const object of objects) for (const key of Object.keys(object ?? {})) keys.add(key);
@@ -402,7 +468,32 @@ function sortedKeys(...objects: (object | undefined)[]): string[] {
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
-  return a === b || canonicalJson(a) === canonicalJson(b);
+  return jsonEqual(a, b) || canonicalJson(a) === canonicalJson(b);
+}
+
+/**
+ * Strict deep equality of JSON data: when it holds, so does {@link sameJson}, without building
+ * two canonical texts. It may miss an equality that canonical JSON sees (an `undefined` member,
+ * NaN), so it only ever lets a comparison be skipped.
+ */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (!Object.hasOwn(b, key)) return false;
+    if (!jsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** Compares two JSON values, descending into objects; lists are compared whole. */
@@ -435,10 +526,14 @@ export function diffFields(a: Prompt, b: Prompt): FieldChange[] {
   diffValue("delimiters", a.delimiters, b.delimiters, out);
   diffValue("description", a.description, b.description, out);
   diffValue("model", a.model, b.model, out);
-  for (const name of sortedKeys(a.variables, b.variables)) {
-    const path = childPath("variables", name);
+  // Most changes leave the variables and variants alone: an equal declaration has no field
+  // that changed, and is passed over without building the paths of its fields.
+  const variables = jsonEqual(a.variables, b.variables) ? [] : sortedKeys(a.variables, b.variables);
+  for (const name of variables) {
     const before = a.variables[name];
     const after = b.variables[name];
+    if (jsonEqual(before, after)) continue;
+    const path = childPath("variables", name);
     if (!before || !after) {
       diffValue(path, before && asJson(before), after && asJson(after), out);
       continue;
@@ -449,10 +544,12 @@ export function diffFields(a: Prompt, b: Prompt): FieldChange[] {
     diffValue(`${path}.description`, before.description, after.description, out);
   }
   if (!kindChanged) diffRoles("messages", a.messages, b.messages, out);
-  for (const name of sortedKeys(a.variants, b.variants)) {
-    const path = childPath("variants", name);
+  const variants = jsonEqual(a.variants, b.variants) ? [] : sortedKeys(a.variants, b.variants);
+  for (const name of variants) {
     const before = a.variants[name];
     const after = b.variants[name];
+    if (jsonEqual(before, after)) continue;
+    const path = childPath("variants", name);
     if (!before || !after) {
       diffValue(path, before && asJson(before), after && asJson(after), out);
       continue;
@@ -490,60 +587,97 @@ function diffRoles(
   }
 }
 
-interface BodyText {
-  text: string;
-  role?: Role;
-}
-
-/** Every body of a prompt by path: its template or messages, and its variants' overrides. */
-function bodiesOf(prompt: Prompt, variants: boolean): Map<string, BodyText> {
-  const bodies = new Map<string, BodyText>();
-  const add = (path: string, template?: string, messages?: readonly Message[]) => {
-    if (template !== undefined) bodies.set(`${path}template`, { text: template });
-    messages?.forEach((message, i) =>
-      bodies.set(`${path}messages[${i}]`, { text: message.content, role: message.role }),
-    );
-  };
-  if (!variants) add("", prompt.template, prompt.messages);
-  else {
-    for (const [name, variant] of Object.entries(prompt.variants)) {
-      add(`${childPath("variants", name)}.`, variant.template, variant.messages);
-    }
-  }
-  return bodies;
-}
-
-/** Line diffs of the bodies whose text changed. */
+/**
+ * Line diffs of the bodies whose text changed: the template or messages of the prompt, then
+ * those of its variants. A body's path is made only when its text changed: most are equal.
+ */
 export function diffBodies(a: Prompt, b: Prompt, context: number | null = 3): BodyDiff[] {
   const out: BodyDiff[] = [];
-  // The prompt's own bodies: one side may lack one (a message added, text turned chat).
-  const before = bodiesOf(a, false);
-  const after = bodiesOf(b, false);
-  for (const path of new Set([...before.keys(), ...after.keys()])) {
-    pushBody(out, path, before.get(path), after.get(path), context);
+  // The prompt's own bodies, FROM's first, then those only TO has: one side may lack one (a
+  // message added, text turned chat).
+  const oldMessages = a.messages ?? [];
+  const newMessages = b.messages ?? [];
+  if (a.template !== undefined) pushBody(out, "", "template", a.template, b.template, context);
+  for (let i = 0; i < oldMessages.length; i++) {
+    pushMessage(out, "", i, oldMessages[i], newMessages[i], context);
+  }
+  if (a.template === undefined && b.template !== undefined) {
+    pushBody(out, "", "template", undefined, b.template, context);
+  }
+  for (let i = oldMessages.length; i < newMessages.length; i++) {
+    pushMessage(out, "", i, undefined, newMessages[i], context);
   }
   // A variant's body is compared only where both sides have it; the rest are field changes.
-  const variantsBefore = bodiesOf(a, true);
-  const variantsAfter = bodiesOf(b, true);
-  for (const [path, body] of variantsAfter) {
-    const old = variantsBefore.get(path);
-    if (old) pushBody(out, path, old, body, context);
+  for (const [name, after] of Object.entries(b.variants)) {
+    if (!Object.hasOwn(a.variants, name)) continue;
+    const before = a.variants[name] as VariantSpec;
+    const prefix = `${childPath("variants", name)}.`;
+    if (before.template !== undefined && after.template !== undefined) {
+      pushBody(out, prefix, "template", before.template, after.template, context);
+    }
+    const messages = after.messages ?? [];
+    for (let i = 0; i < messages.length; i++) {
+      const old = before.messages?.[i];
+      if (old) pushMessage(out, prefix, i, old, messages[i], context);
+    }
   }
   return out;
 }
 
-function pushBody(
+/**
+ * {@link diffBodies} of two prompts of the same shape, from their bodies alone: the same paths
+ * on both sides, listed in TO's order.
+ */
+function diffSameShapeBodies(
+  before: readonly BodyText[],
+  after: readonly BodyText[],
+  context: number | null,
+): BodyDiff[] {
+  const out: BodyDiff[] = [];
+  after.forEach((body, index) => {
+    const same = before[index];
+    const old = same?.path === body.path ? same : before.find((each) => each.path === body.path);
+    if (old === undefined || old.text === body.text) return;
+    const role = body.role ?? old.role;
+    out.push({
+      path: body.path,
+      ...(role ? { role } : {}),
+      ...diffLines(old.text, body.text, context),
+    });
+  });
+  return out;
+}
+
+function pushMessage(
   out: BodyDiff[],
-  path: string,
-  before: BodyText | undefined,
-  after: BodyText | undefined,
+  prefix: string,
+  index: number,
+  before: Message | undefined,
+  after: Message | undefined,
   context: number | null,
 ): void {
-  const oldText = before?.text ?? "";
-  const newText = after?.text ?? "";
-  if (oldText === newText) return;
+  if ((before?.content ?? "") === (after?.content ?? "")) return;
   const role = after?.role ?? before?.role;
-  out.push({ path, ...(role ? { role } : {}), ...diffLines(oldText, newText, context) });
+  pushBody(out, prefix, `messages[${index}]`, before?.content, after?.content, context, role);
+}
+
+function pushBody(
+  out: BodyDiff[],
+  prefix: string,
+  path: string,
+  before: string | undefined,
+  after: string | undefined,
+  context: number | null,
+  role?: Role,
+): void {
+  const oldText = before ?? "";
+  const newText = after ?? "";
+  if (oldText === newText) return;
+  out.push({
+    path: `${prefix}${path}`,
+    ...(role ? { role } : {}),
+    ...diffLines(oldText, newText, context),
+  });
 }
 
 /**
@@ -562,6 +696,10 @@ export function diffLines(
   const close = (text: string) => (text === "" || text.endsWith("\n") ? text : `${text}\n`);
   const [before, after] =
     open(oldText) && open(newText) ? [close(oldText), close(newText)] : [oldText, newText];
+  if (context === null) {
+    const counts = simpleLineCounts(before, after);
+    if (counts) return { ...counts, hunks: [] };
+  }
   // Lines both sides share at the start and at the end cannot be in a hunk, except as its
   // context: the patch is made of the rest, which is what makes a one-line edit of a long
   // prompt cost one line, as git's diff does.
@@ -623,6 +761,54 @@ export function diffLines(
     };
   });
   return { added, removed, hunks };
+}
+
+/**
+ * The lines removed and added from `a` to `b` when, between the lines they share at the start
+ * and at the end, one line replaces one or lines are only added or only removed: the usual
+ * edit, counted here without splitting either text into lines. Undefined for any other edit.
+ */
+function simpleLineCounts(a: string, b: string): { added: number; removed: number } | undefined {
+  // The lines shared at the start are those whose newline comes before the first difference.
+  const shortest = Math.min(a.length, b.length);
+  let differ = 0;
+  while (differ < shortest && a.charCodeAt(differ) === b.charCodeAt(differ)) differ++;
+  if (differ === a.length && differ === b.length) return { added: 0, removed: 0 };
+  let head = 0;
+  for (let at = a.indexOf("\n"); at !== -1 && at < differ; at = a.indexOf("\n", at + 1)) head++;
+  const aLines = lineCount(a);
+  const bLines = lineCount(b);
+  // The lines shared at the end, compared in place, last first.
+  let tail = 0;
+  let aEnd = a.length;
+  let bEnd = b.length;
+  while (tail < aLines - head && tail < bLines - head) {
+    const aStart = aEnd < 2 ? 0 : a.lastIndexOf("\n", aEnd - 2) + 1;
+    const bStart = bEnd < 2 ? 0 : b.lastIndexOf("\n", bEnd - 2) + 1;
+    if (aEnd - aStart !== bEnd - bStart || !sameRange(a, aStart, b, bStart, aEnd - aStart)) break;
+    tail++;
+    aEnd = aStart;
+    bEnd = bStart;
+  }
+  const removed = aLines - head - tail;
+  const added = bLines - head - tail;
+  return (removed === 1 && added === 1) || removed === 0 || added === 0
+    ? { added, removed }
+    : undefined;
+}
+
+/** How many lines {@link linesOf} finds in a text. */
+function lineCount(text: string): number {
+  let count = text.length > 0 && !text.endsWith("\n") ? 1 : 0;
+  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) count++;
+  return count;
+}
+
+function sameRange(a: string, aStart: number, b: string, bStart: number, length: number): boolean {
+  for (let i = 0; i < length; i++) {
+    if (a.charCodeAt(aStart + i) !== b.charCodeAt(bStart + i)) return false;
+  }
+  return true;
 }
 
 /** The lines of a text, each with the newline that ends it (the last may have none). */
@@ -712,13 +898,11 @@ export function breakingChanges(
 function changedPartials(
   a: PromptHeader,
   b: PromptHeader,
-  fromSet: ReadonlyMap<string, PromptHeader>,
-  toSet: ReadonlyMap<string, PromptHeader>,
+  fromSet: PromptHeaders,
+  toSet: PromptHeaders,
 ) {
   const names = new Set([...a.partials, ...b.partials]);
-  return [...names]
-    .filter((name) => fromSet.get(name)?.version !== toSet.get(name)?.version)
-    .sort();
+  return [...names].filter((name) => fromSet.versionOf(name) !== toSet.versionOf(name)).sort();
 }
 
 function diffRendered(

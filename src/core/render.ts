@@ -76,15 +76,15 @@ export function promptVariables(
   prompt: Prompt,
   prompts: PromptLookup,
 ): Record<string, VariableSpec> {
+  // Nothing to merge, nothing to remember: a WeakMap entry per prompt is what `diff` would pay
+  // for most, as it asks once for each of the thousands of prompts it compares.
+  if (prompt.partials.length === 0) return prompt.variables;
   let variables = acceptedVariables.get(prompt);
   if (!variables) {
-    variables =
-      prompt.partials.length === 0
-        ? prompt.variables
-        : mergeVariables(
-            prompt.variables,
-            prompt.partials.map((name) => requirePrompt(prompts, name, prompt.name)),
-          );
+    variables = mergeVariables(
+      prompt.variables,
+      prompt.partials.map((name) => requirePrompt(prompts, name, prompt.name)),
+    );
     acceptedVariables.set(prompt, variables);
   }
   return variables;

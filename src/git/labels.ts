@@ -196,10 +196,41 @@ export async function locatePromptRef(
   root: string,
   ref: string,
   path?: string,
-): Promise<{ commit: string; object: GitObjectInfo | undefined }> {
+): Promise<PromptRefLocation> {
+  return locate(root, ref, path, undefined);
+}
+
+/** Where a ref's prompts are: see {@link locatePromptRef}. */
+export interface PromptRefLocation {
+  commit: string;
+  object: GitObjectInfo | undefined;
+}
+
+/**
+ * {@link locatePromptRef} for refs that may be asked for (FROM and TO of a diff), with what
+ * git has to say of all of them asked at once: one `git cat-file --batch-check` rather than one
+ * each. What else locating one needs (a label's target, the error for an unknown ref) is
+ * asked only when that ref is.
+ */
+export async function promptRefLocator(
+  root: string,
+  refs: readonly string[],
+  path: string,
+): Promise<(ref: string) => Promise<PromptRefLocation>> {
+  const specs = refs.flatMap((ref) => (ref.startsWith("-") ? [] : refSpecs(ref, path).specs));
+  const found = specs.length === 0 ? undefined : await describeRevisions(root, specs);
+  return (ref) => locate(root, ref, path, refs.includes(ref) ? found : undefined);
+}
+
+async function locate(
+  root: string,
+  ref: string,
+  path: string | undefined,
+  found: Map<string, GitObjectInfo | undefined> | undefined,
+): Promise<PromptRefLocation> {
   const known = path === undefined ? undefined : objectsAtCommits.get(`${root}\0${ref}:${path}`);
   if (known) return { commit: ref, object: known.object };
-  const located = await lookUpPromptRef(root, ref, path);
+  const located = await lookUpPromptRef(root, ref, path, found);
   if (path !== undefined) {
     // Bounded for a long-running server that follows a label through many deploys.
     if (objectsAtCommits.size >= 1024) objectsAtCommits.clear();
@@ -215,19 +246,30 @@ export async function locatePromptRef(
  */
 const objectsAtCommits = new Map<string, { object: GitObjectInfo | undefined }>();
 
+/** What to ask `git cat-file --batch-check` to locate a ref and `path` in it. */
+function refSpecs(
+  ref: string,
+  path: string | undefined,
+): { specs: string[]; commitSpec: string; labelRef: string | undefined } {
+  const labelRef = LABEL_NAME.test(ref) ? `${LABEL_NAMESPACE}${ref}^{commit}` : undefined;
+  const commitSpec = `${ref}^{commit}`;
+  const specs = [commitSpec];
+  if (labelRef !== undefined) specs.push(labelRef);
+  if (path !== undefined) specs.push(`${commitSpec}:${path}`);
+  return { specs, commitSpec, labelRef };
+}
+
+/** Locates a ref; `asked` holds what git said of its specs, when they were asked already. */
 async function lookUpPromptRef(
   root: string,
   ref: string,
   path: string | undefined,
-): Promise<{ commit: string; object: GitObjectInfo | undefined }> {
-  const labelRef = LABEL_NAME.test(ref) ? `${LABEL_NAMESPACE}${ref}^{commit}` : undefined;
-  const commitSpec = `${ref}^{commit}`;
+  asked: Map<string, GitObjectInfo | undefined> | undefined,
+): Promise<PromptRefLocation> {
+  const { specs, commitSpec, labelRef } = refSpecs(ref, path);
   const pathSpec = (commit: string) => `${commit}:${path}`;
-  const specs = [commitSpec];
-  if (labelRef !== undefined) specs.push(labelRef);
-  if (path !== undefined) specs.push(pathSpec(commitSpec));
   // A ref git would read as an option, or with a line break, is never looked up in a batch.
-  const found = ref.startsWith("-") ? undefined : await describeRevisions(root, specs);
+  const found = ref.startsWith("-") ? undefined : (asked ?? (await describeRevisions(root, specs)));
   const labelCommit = labelRef === undefined ? undefined : found?.get(labelRef);
   let commit: string;
   if (labelCommit !== undefined) {

@@ -5,7 +5,7 @@ import type { ParsedPromptFile } from "../core/parse.js";
 import { didYouMean } from "../core/suggest.js";
 import type { ListRow, PromptSummary } from "../core/summary.js";
 import type { Issue, Prompt } from "../core/types.js";
-import { type PromptSource, validatePrompts } from "../core/validate.js";
+import type { PromptSource } from "../core/validate.js";
 import { PromptsError } from "../errors.js";
 import { findRoot, readConfig } from "./config.js";
 import type { PromptFileText } from "./files.js";
@@ -19,7 +19,6 @@ import {
 } from "./parse-cache.js";
 import { fillCacheInChild, PARALLEL_THRESHOLD, parsePromptTexts } from "./parse-pool.js";
 import { PromptTree, readRecordCatalog } from "./prompt-tree.js";
-import { findWorktreePrompt, listWorktreePrompts, readWorktreePrompt } from "./worktree.js";
 
 /** Where and how to load prompts. */
 export interface LoadOptions {
@@ -79,6 +78,7 @@ export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult
   const context = await resolveContext(options);
   if (context.git && "ref" in context.git) return loadAtRef(context, context.git.ref);
   const sources = await loadContextSources(context);
+  const { validatePrompts } = await validation();
   const { prompts, issues } = validatePrompts(sources);
   return { root: context.root, dir: context.dir, prompts, issues, fileCount: sources.length };
 }
@@ -109,6 +109,7 @@ export async function locatePromptDir(
 async function loadContextSources(context: LoadContext): Promise<PromptSource[]> {
   if (context.git) return parseTree(context, (await readGitFiles(context, context.git)).files);
   await assertDirectory(context);
+  const { listWorktreePrompts, readWorktreePrompt } = await worktree();
   const entries = await listWorktreePrompts(context.root, context.dir);
   // Read as parsing goes: see parseTree.
   return parseTree(
@@ -125,6 +126,7 @@ export async function loadNameSources(
   dir: string,
   name: string,
 ): Promise<PromptSource[]> {
+  const { findWorktreePrompt, readWorktreePrompt } = await worktree();
   const files = (await findWorktreePrompt(root, dir, name)).map(readWorktreePrompt);
   return Promise.all(files.map((file) => parseFile({ root, dir, cache: false }, file)));
 }
@@ -207,6 +209,7 @@ export async function loadPromptTree(options: LoadOptions = {}): Promise<TreeLoa
 /** The tree of the working directory or of the index, loaded whole. */
 async function loadUncommittedTree(context: LoadContext): Promise<PromptTree> {
   const sources = await loadContextSources(context);
+  const { validatePrompts } = await validation();
   const { prompts, issues } = validatePrompts(sources);
   return PromptTree.of(prompts, issues, sources.length);
 }
@@ -255,7 +258,9 @@ async function loadTreeAtRef(
   if (!tree) {
     const files = await readTreePrompts(context.root, top, context.dir, commit);
     if (files.length === 0) throw noDirectoryAt(context, ref);
-    const { prompts, issues } = validatePrompts(await parseTree(context, files));
+    const sources = await parseTree(context, files);
+    const { validatePrompts } = await validation();
+    const { prompts, issues } = validatePrompts(sources);
     tree = PromptTree.of(prompts, issues, files.length);
     if (context.cache) writeTreeRecord(context.root, key, tree.record());
   }
@@ -283,6 +288,7 @@ export async function loadPromptsByName(
     allNames = () => Promise.resolve([...byName.keys()]);
   } else {
     await assertDirectory(context);
+    const { findWorktreePrompt, listWorktreePrompts, readWorktreePrompt } = await worktree();
     fetch = async (name) =>
       (await findWorktreePrompt(context.root, context.dir, name)).map(readWorktreePrompt);
     allNames = async () =>
@@ -308,6 +314,7 @@ export async function loadPromptsByName(
     }
   }
   const known = new Set(sources.map((source) => source.name));
+  const { validatePrompts } = await validation();
   const { prompts, issues } = validatePrompts(sources, known);
   return withCommit(
     { root: context.root, dir: context.dir, prompts, issues, fileCount: sources.length },
@@ -386,6 +393,11 @@ async function assertDirectory(context: LoadContext): Promise<void> {
     );
   }
 }
+
+// Checking prompts against each other and reading the working tree are loaded when used: a warm
+// `diff v1 v2` reads tree records and needs neither, and every module is start-up time.
+const validation = () => import("../core/validate.js");
+const worktree = () => import("./worktree.js");
 
 let parseModule: Promise<typeof import("../core/parse.js")> | undefined;
 

@@ -407,7 +407,7 @@ class ChunkWriter {
 
 /**
  * How many tree records are kept: a few tags, labels and branches in use. A record is about
- * 1.5 KB a prompt (15 MB for 10,000), so this bounds the folder to about 120 MB at that size.
+ * 1.8 KB a prompt (18 MB for 10,000), so this bounds the folder to about 145 MB at that size.
  */
 const MAX_TREE_RECORDS = 8;
 

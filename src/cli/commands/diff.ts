@@ -3,7 +3,8 @@ import { diffPromptSets, isGlob, nameMatcher, type PromptSetDiff } from "../../c
 import { isPlainObject } from "../../core/json.js";
 import { isPromptFileName, promptNameOf } from "../../core/names.js";
 import { didYouMean } from "../../core/suggest.js";
-import type { Issue, PromptHeader } from "../../core/types.js";
+import type { PromptHeaders } from "../../core/headers.js";
+import type { Issue } from "../../core/types.js";
 import { PromptsError, usageError } from "../../errors.js";
 import {
   assertGitRepository,
@@ -12,7 +13,7 @@ import {
   resolveCommit,
   workTreePrefix,
 } from "../../git/objects.js";
-import { locatePromptRef } from "../../git/labels.js";
+import { promptRefLocator } from "../../git/labels.js";
 import { findRoot } from "../../store/config.js";
 import {
   type LoadOptions,
@@ -21,8 +22,7 @@ import {
   type TreeLoadResult,
 } from "../../store/load.js";
 import { PromptTree } from "../../store/prompt-tree.js";
-import { readMappingFile } from "../data-file.js";
-import { formatFull, formatStat } from "../diff-output.js";
+import { formatStat } from "../diff-output.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { colorsFor, reportIssues, writeJson } from "../output.js";
 
@@ -97,12 +97,11 @@ export async function diffCommand(
 
   // Refs are looked up with the prompt folder in them: reading them later asks git nothing more.
   const folder = `${await workTreePrefix(root)}${(await locatePromptDir({ ...base, root })).dir}`;
-  const commitOf = async (ref: string) => (await locatePromptRef(root, ref, folder)).commit;
-  const { refs, names, failedRef } = await splitArguments(
-    commitOf,
-    args,
-    literalTail(args, rawArgs),
-  );
+  const literal = literalTail(args, rawArgs);
+  // The arguments that may be FROM and TO are asked of git at once: one process, not two.
+  const locate = await promptRefLocator(root, refCandidates(args, literal), folder);
+  const commitOf = async (ref: string) => (await locate(ref)).commit;
+  const { refs, names, failedRef } = await splitArguments(commitOf, args, literal);
   const fromRef = refs[0]?.ref ?? "HEAD";
   const fromCommit = refs[0]?.commit ?? (await resolveCommit(root, "HEAD").catch(() => null));
   const to = refs[1];
@@ -151,7 +150,7 @@ export async function diffCommand(
       if (!selectsAny(failedRef.arg, known, fromPrompts, toPrompts)) {
         const reason =
           failedRef.error instanceof Error ? failedRef.error.message : String(failedRef.error);
-        const names = [...toPrompts.keys(), ...fromPrompts.keys()];
+        const names = [...toPrompts.names, ...fromPrompts.names];
         throw new PromptsError(
           "E_GIT",
           `${reason}; no prompt is named "${failedRef.arg}" either${didYouMean(failedRef.arg, names)} (run: prompts list)`,
@@ -193,9 +192,15 @@ export async function diffCommand(
       writeJson(context, report);
     } else {
       const colors = await colorsFor(context, context.io.stdout);
+      // The whole difference has a module of its own (word diffs): --stat loads none of it.
       const text = options.stat
         ? formatStat(result, sides, colors)
-        : formatFull(result, sides, colors, variables !== undefined);
+        : (await import("../diff-full-output.js")).formatFull(
+            result,
+            sides,
+            colors,
+            variables !== undefined,
+          );
       context.io.stdout.write(text);
     }
 
@@ -221,6 +226,18 @@ function literalTail(args: readonly string[], rawArgs: readonly string[]): numbe
   const dashes = rawArgs.indexOf("--", command + 1);
   if (command === -1 || dashes === -1) return undefined;
   return Math.min(args.length, rawArgs.length - dashes - 1);
+}
+
+/** The arguments {@link splitArguments} may look up as refs: the first two, up to a glob. */
+function refCandidates(args: readonly string[], literal: number | undefined): string[] {
+  if (literal !== undefined) {
+    const before = args.length - literal;
+    // More than two is a usage error, reported before git is asked anything.
+    return before > 2 ? [] : args.slice(0, before);
+  }
+  const first = args.slice(0, 2);
+  const glob = first.findIndex(isGlob);
+  return glob === -1 ? first : first.slice(0, glob);
 }
 
 /**
@@ -335,18 +352,18 @@ function namesOfChanges(
 function selectsAny(
   pattern: string,
   known: (name: string) => boolean,
-  ...sets: ReadonlyMap<string, PromptHeader>[]
+  ...sets: PromptHeaders[]
 ): boolean {
   if (known(pattern)) return true;
   const folder = `${pattern.replace(/\/+$/, "")}/`;
-  return sets.some((set) => [...set.keys()].some((name) => name.startsWith(folder)));
+  return sets.some((set) => set.names.some((name) => name.startsWith(folder)));
 }
 
 /** A line for each plain name asked for that is missing, or invalid, on both sides. */
 function unmatchedNames(
   names: readonly string[],
-  fromPrompts: ReadonlyMap<string, PromptHeader>,
-  toPrompts: ReadonlyMap<string, PromptHeader>,
+  fromPrompts: PromptHeaders,
+  toPrompts: PromptHeaders,
   invalidFrom: ReadonlySet<string>,
   invalidTo: ReadonlySet<string>,
   sides: { from: Side; to: Side },
@@ -360,7 +377,7 @@ function unmatchedNames(
     if (invalidFrom.has(plain) || invalidTo.has(plain)) {
       problems.push(`prompt "${plain}" is invalid; fix the errors above (run: prompts validate)`);
     } else {
-      const known = [...toPrompts.keys(), ...fromPrompts.keys()];
+      const known = [...toPrompts.names, ...fromPrompts.names];
       problems.push(
         `prompt "${plain}" not found ${sides.from.where} or ${sides.to.where}${didYouMean(plain, known)} (run: prompts list)`,
       );
@@ -373,6 +390,8 @@ function unmatchedNames(
 async function readVariablesFile(
   path: string,
 ): Promise<Map<string, Readonly<Record<string, unknown>>>> {
+  // Loaded with --vars only: every module is start-up time.
+  const { readMappingFile } = await import("../data-file.js");
   const value = await readMappingFile(
     path,
     'a mapping of prompt names to their variables, e.g. {"greeting": {"name": "Ada"}}',

@@ -1,0 +1,83 @@
+import type { PromptHeader } from "./types.js";
+
+/**
+ * The headers of one side's prompts (name, version, file, partials) as columns sorted by name.
+ * A diff reads every header of both sides but few whole prompts: as columns, ten thousand
+ * headers are two arrays of strings rather than ten thousand objects in a map — read back from
+ * a tree record in a millisecond, and merged with the other side's in one pass. Files (and
+ * shapes) are looked up by index: a diff needs them only for the prompts that differ.
+ */
+export class PromptHeaders {
+  /**
+   * Columns taken as given: `names` sorted ascending by code unit with no repeats, the other
+   * columns in the same order. `partials` holds the partials of the prompts that include any,
+   * by index. `shape`, when known, gives each prompt's `promptShape`. Use
+   * {@link PromptHeaders.of} unless the columns were written by one.
+   */
+  constructor(
+    readonly names: readonly string[],
+    readonly versions: readonly string[],
+    /** The file of the prompt at an index. */
+    readonly file: (index: number) => string,
+    readonly partials: ReadonlyMap<number, readonly string[]>,
+    readonly shape?: (index: number) => string,
+  ) {}
+
+  /** The headers of prompts in any order. */
+  static of(prompts: Iterable<PromptHeader>): PromptHeaders {
+    const sorted = [...prompts].sort((a, b) => compareNames(a.name, b.name));
+    const partials = new Map<number, readonly string[]>();
+    sorted.forEach((prompt, index) => {
+      if (prompt.partials.length > 0) partials.set(index, prompt.partials);
+    });
+    const files = sorted.map((prompt) => prompt.file);
+    return new PromptHeaders(
+      sorted.map((prompt) => prompt.name),
+      sorted.map((prompt) => prompt.version),
+      (index) => files[index] as string,
+      partials,
+    );
+  }
+
+  /** How many prompts. */
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** The index of a prompt by name, or -1. */
+  indexOf(name: string): number {
+    let low = 0;
+    let high = this.names.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const found = this.names[middle] as string;
+      if (found === name) return middle;
+      if (found < name) low = middle + 1;
+      else high = middle - 1;
+    }
+    return -1;
+  }
+
+  has(name: string): boolean {
+    return this.indexOf(name) !== -1;
+  }
+
+  /** The version of a prompt by name, or undefined when there is none of that name. */
+  versionOf(name: string): string | undefined {
+    const index = this.indexOf(name);
+    return index === -1 ? undefined : this.versions[index];
+  }
+}
+
+/** The order of {@link PromptHeaders}: by code unit, as `Array.prototype.sort` sorts strings. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** True when names are sorted as {@link PromptHeaders} needs them: ascending, no repeats. */
+export function isSortedUnique(names: readonly string[]): boolean {
+  for (let i = 1; i < names.length; i++) {
+    if (!((names[i - 1] as string) < (names[i] as string))) return false;
+  }
+  return true;
+}
