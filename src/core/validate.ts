@@ -1,4 +1,5 @@
 import { checkPromptName } from "./names.js";
+import { rememberParsedSpec } from "./parsed-spec.js";
 import type { ParsedPromptFile } from "./parse.js";
 import { didYouMean } from "./suggest.js";
 import type { Issue, Prompt, PromptSpec } from "./types.js";
@@ -114,13 +115,15 @@ export function validatePrompts(
     const partialSpecs: Record<string, PromptSpec> = {};
     for (const partial of partials)
       partialSpecs[partial] = (candidates.get(partial) as Candidate).spec;
-    prompts.set(name, {
+    const prompt: Prompt = {
       name,
       file: candidate.source.file,
       version: parsedPromptVersion(candidate.spec, partialSpecs),
       partials,
       ...candidate.spec,
-    });
+    };
+    rememberParsedSpec(prompt, candidate.spec);
+    prompts.set(name, prompt);
   }
   issues.sort(compareIssues);
   return { prompts, issues };

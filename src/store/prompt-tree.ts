@@ -2,7 +2,8 @@ import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { isSortedUnique, PromptHeaders } from "../core/headers.js";
 import { type BodyText, promptBodies, promptShape, SHAPE_LENGTH } from "../core/prompt-parts.js";
 import { type ListRow, listRowOf, type PromptSummary, summarizePrompt } from "../core/summary.js";
-import type { Issue, Prompt } from "../core/types.js";
+import type { Issue, Prompt, PromptSpec } from "../core/types.js";
+import { parsedSpecOf } from "../core/parsed-spec.js";
 
 /**
  * The prompts of one tree (a git tree, the working tree) for commands that read something of
@@ -160,18 +161,17 @@ export class PromptTree {
    */
   record(): string[] {
     const { names, versions, file, partials } = this.headers;
-    const prompts = names.map((name) => this.prompts.get(name) as Prompt);
-    const promptLines = prompts.map((prompt) => JSON.stringify(prompt));
-    const bodyLines = prompts.map((prompt) => JSON.stringify(promptBodies(prompt)));
-    const byteLengths = (list: readonly string[]) => list.map((line) => Buffer.byteLength(line));
+    const parts = names.map((name) => recordedParts(this.prompts.get(name) as Prompt));
+    const promptLines = parts.map((part) => part.json);
+    const bodyLines = parts.map((part) => part.bodies);
     const summaryList = this.summaries();
     const lines = [
       names.join(SEPARATOR),
       versions.join(SEPARATOR),
       names.map((_, index) => file(index)).join(SEPARATOR),
-      prompts.map(promptShape).join(SEPARATOR),
-      JSON.stringify(byteLengths(promptLines)),
-      JSON.stringify(byteLengths(bodyLines)),
+      parts.map((part) => part.shape).join(SEPARATOR),
+      JSON.stringify(parts.map((part) => part.jsonBytes)),
+      JSON.stringify(parts.map((part) => part.bodiesBytes)),
       JSON.stringify([...partials]),
       JSON.stringify(summaryList),
       JSON.stringify(summaryList.map(listRowOf)),
@@ -186,7 +186,7 @@ export class PromptTree {
     }
     const at = (index: number) => ranges[index] as Range;
     let bodiesAt = offset;
-    for (const line of promptLines) bodiesAt += Buffer.byteLength(line) + 1;
+    for (const part of parts) bodiesAt += part.jsonBytes + 1;
     const meta: RecordMeta = {
       fileCount: this.fileCount,
       issues: this.issues,
@@ -207,6 +207,51 @@ export class PromptTree {
     const prefix = `${RECORD_FORMAT} ${String(Buffer.byteLength(metaText)).padStart(10, "0")}\n`;
     return [`${prefix}${metaText}`, ...lines, ...promptLines, ...bodyLines];
   }
+}
+
+/** What a record holds of one prompt, beside its header. */
+interface RecordedParts {
+  prompt: Prompt;
+  json: string;
+  jsonBytes: number;
+  bodies: string;
+  bodiesBytes: number;
+  shape: string;
+}
+
+/**
+ * Kept per parsed spec: the second tree a process records (the other side of a diff) shares
+ * most of its prompts with the first, and a prompt made from the same spec, with the same name,
+ * file, version and partials, is the same JSON. Only writing a record fills it.
+ */
+const recordedPartsBySpec = new WeakMap<PromptSpec, RecordedParts>();
+
+function recordedParts(prompt: Prompt): RecordedParts {
+  const spec = parsedSpecOf(prompt);
+  const known = spec && recordedPartsBySpec.get(spec);
+  if (known && sameHeader(known.prompt, prompt)) return known;
+  const json = JSON.stringify(prompt);
+  const bodies = JSON.stringify(promptBodies(prompt));
+  const parts: RecordedParts = {
+    prompt,
+    json,
+    jsonBytes: Buffer.byteLength(json),
+    bodies,
+    bodiesBytes: Buffer.byteLength(bodies),
+    shape: promptShape(prompt),
+  };
+  if (spec) recordedPartsBySpec.set(spec, parts);
+  return parts;
+}
+
+function sameHeader(a: Prompt, b: Prompt): boolean {
+  return (
+    a.name === b.name &&
+    a.file === b.file &&
+    a.version === b.version &&
+    a.partials.length === b.partials.length &&
+    a.partials.every((name, index) => b.partials[index] === name)
+  );
 }
 
 /**
