@@ -1,4 +1,4 @@
-import { isPromptFileName } from "../core/names.js";
+import { isPromptFileName, promptNameOf } from "../core/names.js";
 import {
   assertGitRepository,
   type GitFileEntry,
@@ -66,15 +66,11 @@ async function toPromptFiles(
   entries: readonly GitFileEntry[],
 ): Promise<PromptFileText[]> {
   // As in the working tree, hidden files and folders are not prompts.
-  const prompts = entries.filter(
-    (entry) =>
-      entry.path.startsWith(prefix) &&
-      isPromptFileName(entry.path) &&
-      !entry.path
-        .slice(prefix.length)
-        .split("/")
-        .some((segment) => segment.startsWith(".")),
-  );
+  const prompts = entries.filter((entry) => {
+    if (!entry.path.startsWith(prefix) || !isPromptFileName(entry.path)) return false;
+    const rel = entry.path.slice(prefix.length);
+    return !rel.startsWith(".") && !rel.includes("/.");
+  });
   const regular = prompts.filter((entry) => entry.mode.startsWith("100"));
   const known = lastTreeBlobs?.root === root ? lastTreeBlobs.decoded : undefined;
   const decoded = new Map<string, DecodedBlob>();
@@ -89,9 +85,10 @@ async function toPromptFiles(
   }
   lastTreeBlobs = { root, decoded };
   return prompts.map((entry): PromptFileText => {
-    const name = entry.path.slice(prefix.length).replace(/\.ya?ml$/, "");
+    const rel = entry.path.slice(prefix.length);
+    const name = promptNameOf(rel);
     const base = { name, file: entry.path.slice(top.length) };
-    const folder = entry.path.slice(prefix.length).split("/").slice(0, -1).find(isPromptFileName);
+    const folder = folderNamedLikeAFile(rel);
     if (folder !== undefined) {
       const path = `${prefix.slice(top.length)}${folder}`;
       return {
@@ -114,6 +111,15 @@ async function toPromptFiles(
     const blob = decoded.get(entry.oid);
     if (!blob)
       return { ...base, ...fileProblem("unreadable", `"${base.file}" could not be read from git`) };
-    return { ...base, ...blob };
+    return "text" in blob
+      ? { name, file: base.file, text: blob.text }
+      : { name, file: base.file, problem: blob.problem };
   });
+}
+
+/** The first folder of a path named like a prompt file (`a.yaml/b.yaml` → `a.yaml`), if any. */
+function folderNamedLikeAFile(path: string): string | undefined {
+  // Most paths have none: only those with such a name before a slash are split.
+  if (!path.includes(".yaml/") && !path.includes(".yml/")) return undefined;
+  return path.split("/").slice(0, -1).find(isPromptFileName);
 }
