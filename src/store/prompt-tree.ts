@@ -164,7 +164,6 @@ export class PromptTree {
     const parts = names.map((name) => recordedParts(this.prompts.get(name) as Prompt));
     const promptLines = parts.map((part) => part.json);
     const bodyLines = parts.map((part) => part.bodies);
-    const summaryList = this.summaries();
     const lines = [
       names.join(SEPARATOR),
       versions.join(SEPARATOR),
@@ -173,8 +172,9 @@ export class PromptTree {
       JSON.stringify(parts.map((part) => part.jsonBytes)),
       JSON.stringify(parts.map((part) => part.bodiesBytes)),
       JSON.stringify([...partials]),
-      JSON.stringify(summaryList),
-      JSON.stringify(summaryList.map(listRowOf)),
+      // As JSON.stringify writes an array: the items' JSON, comma-separated.
+      `[${parts.map((part) => part.summary).join(",")}]`,
+      `[${parts.map((part) => part.row).join(",")}]`,
     ];
     // Where each of those lines is, counted from the end of the meta line.
     const ranges: Range[] = [];
@@ -217,6 +217,9 @@ interface RecordedParts {
   bodies: string;
   bodiesBytes: number;
   shape: string;
+  /** The JSON of its summary and of its row in the list's table. */
+  summary: string;
+  row: string;
 }
 
 /**
@@ -232,6 +235,7 @@ function recordedParts(prompt: Prompt): RecordedParts {
   if (known && sameHeader(known.prompt, prompt)) return known;
   const json = JSON.stringify(prompt);
   const bodies = JSON.stringify(promptBodies(prompt));
+  const summary = summarizePrompt(prompt);
   const parts: RecordedParts = {
     prompt,
     json,
@@ -239,6 +243,8 @@ function recordedParts(prompt: Prompt): RecordedParts {
     bodies,
     bodiesBytes: Buffer.byteLength(bodies),
     shape: promptShape(prompt),
+    summary: JSON.stringify(summary),
+    row: JSON.stringify(listRowOf(summary)),
   };
   if (spec) recordedPartsBySpec.set(spec, parts);
   return parts;
