@@ -35,7 +35,7 @@ export function simpleYamlDocument(): Document {
 
 let defaultDocument: Document | undefined;
 
-/** Control characters (tab aside) and tabs anywhere: the library has rules of its own for them. */
+/** Control characters and tabs: the library has rules of its own for them. */
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const UNSUPPORTED_CHARS = /[\x00-\x08\x0b-\x1f\x7f\t]/;
 /**

@@ -40,7 +40,10 @@ const NAME_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
 const analysisWriter = new Mustache.Writer();
 (analysisWriter as { templateCache?: unknown }).templateCache = undefined;
 
-/** A tag as Mustache's parser gives it: type, value, start, end, and for a section its tags and where it closes. */
+/**
+ * A tag as Mustache's parser gives it: type, value, start, end, and for a section the tags
+ * inside it and where it closes.
+ */
 export type Token = [string, string, number, number, Token[]?, number?];
 
 /** Finds the variables and partials a Mustache template uses. */
@@ -89,9 +92,9 @@ const SPACE = /\s/;
 /**
  * The tags of a template as Mustache's parser would give them (type, value, start, end, and the
  * tags inside each section), without its text tokens: Mustache makes a token of every
- * character of text, which made it most of the cost of reading a prompt file. Undefined when
- * the template changes its delimiters or does not parse, for Mustache to parse and word the
- * error; the tests hold its answers to Mustache's.
+ * character of text, the largest single cost of reading a prompt file once YAML was fast.
+ * Undefined when the template changes its delimiters or does not parse, for Mustache to parse
+ * and word the error; the tests hold its answers to Mustache's.
  */
 export function scanTags(template: string, [open, close]: [string, string]): Token[] | undefined {
   const root: Token[] = [];
