@@ -27,22 +27,18 @@ export interface RenderResult {
 }
 
 /**
- * The parsed templates a writer keeps, the most recently used up to a bound: Mustache's own
+ * The parsed templates a writer keeps, up to a bound, the oldest going first: Mustache's own
  * cache keeps every template it ever parsed, which in a server that runs for months means every
- * version of every prompt any edit made.
+ * version of every prompt any edit made. A hit is a plain lookup, as in Mustache's own cache:
+ * rendering is measured against a bare `Mustache.render`.
  */
-class RecentTemplates {
+class BoundedTemplateCache {
   private readonly entries = new Map<string, unknown>();
 
   constructor(private readonly limit: number) {}
 
   get(key: string): unknown {
-    const tokens = this.entries.get(key);
-    if (tokens !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, tokens);
-    }
-    return tokens;
+    return this.entries.get(key);
   }
 
   set(key: string, tokens: unknown): void {
@@ -61,7 +57,7 @@ class RecentTemplates {
 // A private writer: rendering must not touch the global Mustache that the host application may
 // use with HTML escaping.
 const writer = new Mustache.Writer();
-(writer as { templateCache?: unknown }).templateCache = new RecentTemplates(4_096);
+(writer as { templateCache?: unknown }).templateCache = new BoundedTemplateCache(4_096);
 /** Values are inserted as written: no HTML escaping. */
 const renderConfig = (tags: [string, string]) => ({
   tags,
