@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, expectOneLineError, git, gitRepo, runBin, tempDir, writeFiles } from "./helpers.js";
@@ -255,6 +255,21 @@ describe("--ref errors: one line, exit 1", () => {
     expect((await cli(clone, ...argv, "--ref", "HEAD")).code).toBe(0);
     expectOneLineError(await cli(clone, ...argv, "--ref", "HEAD~1"), 1, '"HEAD~1"');
     expectOneLineError(await cli(clone, ...argv, "--ref", old), 1, old.slice(0, 12));
+  });
+
+  it.each(COMMANDS)("$command: a prompt file's blob missing from git", async ({ argv }) => {
+    const repo = gitRepo([
+      {
+        files: {
+          "prompts/greet.yaml": greeting("Hello"),
+          "prompts/shared/sig.yaml": SIGNATURE,
+        },
+      },
+    ]);
+    const blob = git(repo, "rev-parse", "HEAD:prompts/greet.yaml").trim();
+    // A damaged object store, or a partial clone that cannot fetch: the object is not there.
+    rmSync(join(repo, ".git", "objects", blob.slice(0, 2), blob.slice(2)));
+    expectOneLineError(await cli(repo, ...argv, "--ref", "HEAD"), 1, blob, "missing");
   });
 });
 

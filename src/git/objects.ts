@@ -212,22 +212,78 @@ export async function readObjects(
   specs: readonly string[],
 ): Promise<Map<string, Buffer | undefined>> {
   const objects = new Map<string, Buffer | undefined>();
-  const { asked, output } = await catFileBatch(root, "--batch", specs);
-  let offset = 0;
-  for (const spec of asked) {
-    const headerEnd = output.indexOf(10, offset);
-    if (headerEnd === -1) break;
-    const header = output.subarray(offset, headerEnd).toString();
-    offset = headerEnd + 1;
-    if (NOT_FOUND.test(header)) {
-      objects.set(spec, undefined);
-      continue;
-    }
-    const size = Number(header.slice(header.lastIndexOf(" ") + 1));
-    objects.set(spec, output.subarray(offset, offset + size));
-    offset += size + 1;
-  }
+  await streamObjects(root, specs, (spec, content) => objects.set(spec, content));
   return objects;
+}
+
+/**
+ * Reads many objects with one `git cat-file --batch` process, handing each to `onObject` as soon
+ * as git has written it (in the order of `specs`, each once; undefined for one that does not
+ * exist): a caller can work on the first objects while git reads the next — thousands of loose
+ * objects take git a good part of a second.
+ */
+export function streamObjects(
+  root: string,
+  specs: readonly string[],
+  onObject: (spec: string, content: Buffer | undefined) => void,
+): Promise<void> {
+  const asked = [...new Set(specs)].filter((spec) => !/[\n\r]/.test(spec) && spec.trim() !== "");
+  if (asked.length === 0) return Promise.resolve();
+  const args = ["cat-file", "--batch", "--buffer"];
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", args, { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
+    let next = 0;
+    /** Bytes received and not yet taken, and the size of the object being read, if known. */
+    let pending: Buffer = Buffer.alloc(0);
+    let size: number | undefined;
+    let stderr = "";
+    let failed = false;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      child.kill();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    child.stdout.on("data", (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      let offset = 0;
+      try {
+        while (next < asked.length && !failed) {
+          if (size === undefined) {
+            const headerEnd = pending.indexOf(10, offset);
+            if (headerEnd === -1) break;
+            const header = pending.toString("utf8", offset, headerEnd);
+            offset = headerEnd + 1;
+            if (NOT_FOUND.test(header)) {
+              onObject(asked[next++] as string, undefined);
+              continue;
+            }
+            size = Number(header.slice(header.lastIndexOf(" ") + 1));
+          }
+          // The object and the line feed after it.
+          if (pending.length - offset < size + 1) break;
+          onObject(asked[next++] as string, pending.subarray(offset, offset + size));
+          offset += size + 1;
+          size = undefined;
+        }
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      pending = pending.subarray(offset);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", (error) => fail(gitError(args, error)));
+    child.on("close", (code) => {
+      if (failed) return;
+      if (code === 0 && next === asked.length) resolve();
+      else fail(gitError(args, new Error(stderr || `exit ${code}`)));
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(`${asked.join("\n")}\n`);
+  });
 }
 
 /** What a revision names: an object id and its type (`commit`, `tree`, `blob`, `tag`). */
@@ -264,23 +320,12 @@ export async function describeRevisions(
   return found;
 }
 
-/** Reads blobs by object id with one git process; a missing one is an error (a shallow clone). */
-export async function readBlobs(
-  root: string,
-  oids: readonly string[],
-): Promise<Map<string, Buffer>> {
-  const objects = await readObjects(root, oids);
-  const blobs = new Map<string, Buffer>();
-  for (const [oid, content] of objects) {
-    if (content === undefined) {
-      throw new PromptsError(
-        "E_GIT",
-        `git object ${oid} is missing (a shallow or partial clone? run: git fetch --unshallow)`,
-      );
-    }
-    blobs.set(oid, content);
-  }
-  return blobs;
+/** The error for an object a tree names that this clone does not have. */
+export function missingObject(oid: string): PromptsError {
+  return new PromptsError(
+    "E_GIT",
+    `git object ${oid} is missing (a shallow or partial clone? run: git fetch --unshallow)`,
+  );
 }
 
 /** Where git looks for hooks in this repository (honours `core.hooksPath`). */

@@ -4,7 +4,8 @@ import {
   type GitFileEntry,
   listIndexFiles,
   listTreeFiles,
-  readBlobs,
+  missingObject,
+  streamObjects,
   workTreePrefix,
 } from "../git/objects.js";
 import { locatePromptRef } from "../git/labels.js";
@@ -33,8 +34,21 @@ export async function readTreePrompts(
   dir: string,
   commit: string,
 ): Promise<PromptFileText[]> {
+  return collect(streamTreePrompts(root, top, dir, commit));
+}
+
+/**
+ * {@link readTreePrompts} one file at a time, each as soon as git has read it: a caller parses
+ * the first files while git reads the next.
+ */
+export async function* streamTreePrompts(
+  root: string,
+  top: string,
+  dir: string,
+  commit: string,
+): AsyncGenerator<PromptFileText> {
   const prefix = `${top}${trimDir(dir)}/`;
-  return toPromptFiles(root, top, prefix, await listTreeFiles(root, commit, prefix));
+  yield* promptFiles(root, top, prefix, await listTreeFiles(root, commit, prefix));
 }
 
 /** The prompt files under `dir` staged in the git index (what the next commit holds). */
@@ -43,7 +57,13 @@ export async function readIndexPrompts(root: string, dir: string): Promise<Promp
   // git lists paths from the top of the work tree; the project may sit below it (a monorepo).
   const top = await workTreePrefix(root);
   const prefix = `${top}${trimDir(dir)}/`;
-  return toPromptFiles(root, top, prefix, await listIndexFiles(root, prefix));
+  return collect(promptFiles(root, top, prefix, await listIndexFiles(root, prefix)));
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const list: T[] = [];
+  for await (const item of items) list.push(item);
+  return list;
 }
 
 function trimDir(dir: string): string {
@@ -59,12 +79,12 @@ type DecodedBlob = ReturnType<typeof decodePromptFile>;
  */
 let lastTreeBlobs: { root: string; decoded: Map<string, DecodedBlob> } | undefined;
 
-async function toPromptFiles(
+async function* promptFiles(
   root: string,
   top: string,
   prefix: string,
   entries: readonly GitFileEntry[],
-): Promise<PromptFileText[]> {
+): AsyncGenerator<PromptFileText> {
   // As in the working tree, hidden files and folders are not prompts.
   const prompts = entries.filter((entry) => {
     if (!entry.path.startsWith(prefix) || !isPromptFileName(entry.path)) return false;
@@ -80,41 +100,68 @@ async function toPromptFiles(
     if (blob) decoded.set(oid, blob);
     else missing.push(oid);
   }
-  for (const [oid, bytes] of await readBlobs(root, missing)) {
-    decoded.set(oid, decodePromptFile(bytes));
-  }
   lastTreeBlobs = { root, decoded };
-  return prompts.map((entry): PromptFileText => {
+  // The blobs come in the order asked, which is the order of the files.
+  let wake = () => {};
+  let done = false;
+  let failure: { error: unknown } | undefined;
+  const reading = streamObjects(root, missing, (oid, bytes) => {
+    if (bytes === undefined) throw missingObject(oid);
+    decoded.set(oid, decodePromptFile(bytes));
+    wake();
+  }).then(
+    () => {
+      done = true;
+      wake();
+    },
+    (error: unknown) => {
+      failure = { error };
+      wake();
+    },
+  );
+  for (const entry of prompts) {
     const rel = entry.path.slice(prefix.length);
     const name = promptNameOf(rel);
-    const base = { name, file: entry.path.slice(top.length) };
+    const file = entry.path.slice(top.length);
     const folder = folderNamedLikeAFile(rel);
     if (folder !== undefined) {
       const path = `${prefix.slice(top.length)}${folder}`;
-      return {
-        ...base,
+      yield {
+        name,
+        file,
         ...fileProblem(
           "directory",
           `"${path}" is a directory, though named like a prompt file; rename it`,
         ),
       };
+      continue;
     }
     if (entry.mode === "120000") {
-      return {
-        ...base,
-        ...fileProblem(
-          "symlink",
-          `"${base.file}" is a symlink in git; commit the prompt file itself`,
-        ),
+      yield {
+        name,
+        file,
+        ...fileProblem("symlink", `"${file}" is a symlink in git; commit the prompt file itself`),
       };
+      continue;
     }
+    while (!decoded.has(entry.oid) && !done) {
+      if (failure) throw failure.error;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+    if (failure) throw failure.error;
     const blob = decoded.get(entry.oid);
-    if (!blob)
-      return { ...base, ...fileProblem("unreadable", `"${base.file}" could not be read from git`) };
-    return "text" in blob
-      ? { name, file: base.file, text: blob.text }
-      : { name, file: base.file, problem: blob.problem };
-  });
+    if (!blob) {
+      yield { name, file, ...fileProblem("unreadable", `"${file}" could not be read from git`) };
+    } else {
+      yield "text" in blob
+        ? { name, file, text: blob.text }
+        : { name, file, problem: blob.problem };
+    }
+  }
+  await reading;
+  if (failure) throw failure.error;
 }
 
 /** The first folder of a path named like a prompt file (`a.yaml/b.yaml` → `a.yaml`), if any. */

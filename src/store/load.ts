@@ -17,7 +17,12 @@ import {
   treeRecordPath,
   writeTreeRecord,
 } from "./parse-cache.js";
-import { fillCacheInChild, PARALLEL_THRESHOLD, parsePromptTexts } from "./parse-pool.js";
+import {
+  fillCacheInChild,
+  PARALLEL_THRESHOLD,
+  parsePromptTexts,
+  parsesOnThisThread,
+} from "./parse-pool.js";
 import { PromptTree, readRecordCatalog } from "./prompt-tree.js";
 
 /** Where and how to load prompts. */
@@ -251,17 +256,20 @@ async function loadTreeAtRef(
   { ref, commit, top, key }: LocatedTree,
   whole: boolean,
 ): Promise<TreeLoadResult> {
-  const { readTreePrompts } = await import("./git-tree.js");
+  const { streamTreePrompts } = await import("./git-tree.js");
   let tree = context.cache
     ? PromptTree.readRecord(treeRecordPath(context.root, key), whole)
     : undefined;
   if (!tree) {
-    const files = await readTreePrompts(context.root, top, context.dir, commit);
-    if (files.length === 0) throw noDirectoryAt(context, ref);
-    const sources = await parseTree(context, files);
+    // Parsed as git reads them: reading thousands of loose objects takes git most of a second.
+    const sources = await parseTree(
+      context,
+      streamTreePrompts(context.root, top, context.dir, commit),
+    );
+    if (sources.length === 0) throw noDirectoryAt(context, ref);
     const { validatePrompts } = await validation();
     const { prompts, issues } = validatePrompts(sources);
-    tree = PromptTree.of(prompts, issues, files.length);
+    tree = PromptTree.of(prompts, issues, sources.length);
     if (context.cache) writeTreeRecord(context.root, key, tree.record());
   }
   return { root: context.root, dir: context.dir, tree, commit };
@@ -418,22 +426,31 @@ async function parseFile(context: LoadContext, file: PromptFileText): Promise<Pr
 }
 
 /**
- * Parses a whole tree: cached results from the pack, the rest on every core. Files are taken
- * one at a time, and the text of one found in the cache is not kept: for a large tree, all
- * texts at once would be megabytes more at the peak of the load.
+ * Parses a whole tree: cached results from the pack, the rest as they come on one thread, or
+ * on every core of a machine with many. Files are taken one at a time, and the text of one found
+ * in the cache or parsed is not kept: for a large tree, all texts at once would be megabytes
+ * more at the peak of the load.
  */
 async function parseTree(
   context: LoadContext,
-  texts: Iterable<PromptFileText>,
+  texts: Iterable<PromptFileText> | AsyncIterable<PromptFileText>,
 ): Promise<PromptSource[]> {
   const inMemory = !context.longRunning;
   let pack = context.cache ? ParsePack.open(context.root, { inMemory }) : undefined;
+  // Where no thread will share the parsing, each file is parsed as it comes, while the next are
+  // still being read. A long-running process leaves a large tree to a child process instead.
+  const parseNow = !context.longRunning && parsesOnThisThread();
   const files: PromptFileText[] = [];
   const keys: (string | undefined)[] = [];
   const cached: (ParsedPromptFile | undefined)[] = [];
-  for (const file of texts) {
+  for await (const file of texts) {
     const key = file.text === undefined || !pack ? undefined : cacheKey("prompt", file.text);
-    const hit = key === undefined ? undefined : (pack?.get(key) as ParsedPromptFile | undefined);
+    let hit = key === undefined ? undefined : (pack?.get(key) as ParsedPromptFile | undefined);
+    if (hit === undefined && parseNow && file.text !== undefined) {
+      parseModule ??= import("../core/parse.js");
+      hit = (await parseModule).parsePromptSource(file.text);
+      if (key !== undefined) pack?.set(key, hit);
+    }
     files.push(hit === undefined ? file : { name: file.name, file: file.file });
     keys.push(key);
     cached.push(hit);

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { ParsedPromptFile } from "../core/parse.js";
 
@@ -15,15 +16,13 @@ const FILL_CACHE_URL = new URL("./fill-cache.js", import.meta.url);
  * loading a large tree, and it is pure CPU work.
  */
 export async function parsePromptTexts(texts: readonly string[]): Promise<ParsedPromptFile[]> {
-  const { availableParallelism } = await import("node:os");
-  const cores = availableParallelism();
-  // Parsing allocates heavily, and two threads (or processes) of it on two cores each ran at
-  // about half speed: with worker start-up and the copy of results back, 10,000 files took
-  // longer on two workers than on this thread alone (1.0 s against 0.75 s).
-  const workers =
-    cores < MIN_CORES
-      ? 0
-      : Math.min(MAX_WORKERS, cores, Math.floor((2 * texts.length) / PARALLEL_THRESHOLD));
+  const workers = parsesOnThisThread()
+    ? 0
+    : Math.min(
+        MAX_WORKERS,
+        availableParallelism(),
+        Math.floor((2 * texts.length) / PARALLEL_THRESHOLD),
+      );
   // Run from TypeScript sources (as in tests), there is no compiled worker to start.
   if (workers < 2 || !existsSync(fileURLToPath(WORKER_URL))) {
     const { parsePromptSource } = await import("../core/parse.js");
@@ -37,6 +36,16 @@ export async function parsePromptTexts(texts: readonly string[]): Promise<Parsed
   const { Worker } = await import("node:worker_threads");
   const results = await Promise.all(shares.map((share) => parseInWorker(Worker, share)));
   return results.flat();
+}
+
+/**
+ * True when files are parsed on the calling thread, whatever their number: a loader can then
+ * parse each as it is read. Parsing allocates heavily, and two threads (or processes) of it on
+ * two cores each ran at about half speed: with worker start-up and the copy of results back,
+ * 10,000 files took longer on two workers than on one thread (1.0 s against 0.75 s).
+ */
+export function parsesOnThisThread(): boolean {
+  return availableParallelism() < MIN_CORES;
 }
 
 function parseInWorker(
