@@ -182,22 +182,29 @@ function gitWithInput(root: string, args: readonly string[], input: string): Pro
 }
 
 /**
- * Asks `git cat-file` (`--batch`, `--batch-check=…`) about each spec fit for a batch (one per
- * line, none empty), once each; `asked` is what was asked, in the order of the output.
+ * Asks `git cat-file --batch-check=…` about each spec fit for a batch, once each; `asked` is
+ * what was asked, in the order of the output.
  */
 async function catFileBatch(
   root: string,
   mode: string,
   specs: readonly string[],
 ): Promise<{ asked: string[]; output: Buffer }> {
-  const asked = [...new Set(specs)].filter((spec) => !/[\n\r]/.test(spec) && spec.trim() !== "");
+  const asked = batchSpecs(specs);
   if (asked.length === 0) return { asked, output: Buffer.alloc(0) };
-  // --buffer: without it git flushes after every object, and ten thousand small writes take
-  // several times longer to read than the same bytes in large ones.
   return {
     asked,
     output: await gitWithInput(root, ["cat-file", mode, "--buffer"], `${asked.join("\n")}\n`),
   };
+}
+
+/**
+ * The specs a `cat-file` batch can be asked about (one per line, none empty), once each. The
+ * batch runs with `--buffer`: without it git flushes after every object, and ten thousand small
+ * writes take several times longer to read than the same bytes in large ones.
+ */
+function batchSpecs(specs: readonly string[]): string[] {
+  return [...new Set(specs)].filter((spec) => !/[\n\r]/.test(spec) && spec.trim() !== "");
 }
 
 /** "<spec> missing" (or ambiguous): a spec may hold spaces, so it is read from the end. */
@@ -227,7 +234,7 @@ export function streamObjects(
   specs: readonly string[],
   onObject: (spec: string, content: Buffer | undefined) => void,
 ): Promise<void> {
-  const asked = [...new Set(specs)].filter((spec) => !/[\n\r]/.test(spec) && spec.trim() !== "");
+  const asked = batchSpecs(specs);
   if (asked.length === 0) return Promise.resolve();
   const args = ["cat-file", "--batch", "--buffer"];
   return new Promise((resolve, reject) => {
