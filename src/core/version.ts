@@ -43,6 +43,10 @@ function rememberedCanonicalJson(spec: PromptSpec): string {
   let json = canonicalSpecs.get(spec);
   if (json === undefined) {
     json = canonicalJson(spec);
+    // Built by appending, the JSON is a tree of about a hundred string pieces; converting it to
+    // a number makes V8 copy it into one flat string in place, so the pieces are not kept (a
+    // million objects for a tree of ten thousand prompts, each copied by every young GC).
+    Number(json);
     canonicalSpecs.set(spec, json);
   }
   return json;
