@@ -167,6 +167,25 @@ describe("loading prompts from git", () => {
     expect(error.message).toContain(root);
   });
 
+  it("shares parse results between a commit and a working tree holding the same bytes", async () => {
+    const files = {
+      "prompts/greet.yaml": OLD,
+      // Git's id of the bytes, as the cache's key, must match for any bytes: a BOM, CRLF, UTF-8.
+      "prompts/crlf.yaml": "\ufeffdescription: Grüße\r\ntemplate: Hallo\r\n",
+    };
+    const root = gitRepo([{ files }]);
+    const pack = join(root, ".prompts", "cache", "parse.pack");
+    expect((await cli(root, "list", "--ref", "HEAD")).code).toBe(0);
+    const filledFromGit = readFileSync(pack);
+    expect(filledFromGit.toString()).toContain("Grüße");
+    // Nothing new to parse, so the pack is not written again.
+    expect((await cli(root, "validate")).code).toBe(0);
+    expect(readFileSync(pack).equals(filledFromGit)).toBe(true);
+    writeFileSync(join(root, "prompts", "greet.yaml"), NEW);
+    expect((await cli(root, "validate")).code).toBe(0);
+    expect(readFileSync(pack).toString()).toContain("Good evening");
+  });
+
   it("answers list, diff and validate at a ref from its cached tree record exactly as from a fresh read, and ignores a damaged record", async () => {
     const root = gitRepo([
       {

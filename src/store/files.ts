@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { FileIssue } from "../core/types.js";
 
 /** The largest prompt file read: anything bigger is surely not a prompt, and is refused unread. */
@@ -9,7 +10,21 @@ export interface PromptFileText {
   /** Path relative to the repository root, `/`-separated. */
   file: string;
   text?: string;
+  /**
+   * What the parse cache knows the text by: git's id of the file's bytes as a blob. Git gives
+   * it for a file read from git, so ten thousand files need no hashing; a file read from disk
+   * gets the same id ({@link blobId}), and shares the cache with the same file in a commit.
+   */
+  key?: string;
   problem?: FileIssue;
+}
+
+/**
+ * Git's id of these bytes as a blob (what `git hash-object` prints in a repository of SHA-1
+ * object ids, the default).
+ */
+export function blobId(bytes: Uint8Array): string {
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

@@ -156,7 +156,7 @@ async function* promptFiles(
       yield { name, file, ...fileProblem("unreadable", `"${file}" could not be read from git`) };
     } else {
       yield "text" in blob
-        ? { name, file, text: blob.text }
+        ? { name, file, text: blob.text, key: entry.oid }
         : { name, file, problem: blob.problem };
     }
   }

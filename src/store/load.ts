@@ -8,9 +8,9 @@ import type { Issue, Prompt } from "../core/types.js";
 import type { PromptSource } from "../core/validate.js";
 import { PromptsError } from "../errors.js";
 import { findRoot, readConfig } from "./config.js";
-import type { PromptFileText } from "./files.js";
+import { blobId, type PromptFileText } from "./files.js";
 import {
-  cacheKey,
+  PACK_KEY_LENGTH,
   ParsePack,
   pruneEntries,
   readCachedParse,
@@ -444,7 +444,10 @@ async function parseTree(
   const keys: (string | undefined)[] = [];
   const cached: (ParsedPromptFile | undefined)[] = [];
   for await (const file of texts) {
-    const key = file.text === undefined || !pack ? undefined : cacheKey("prompt", file.text);
+    const key =
+      file.text === undefined || !pack
+        ? undefined
+        : (file.key ?? blobId(Buffer.from(file.text))).slice(0, PACK_KEY_LENGTH);
     let hit = key === undefined ? undefined : (pack?.get(key) as ParsedPromptFile | undefined);
     if (hit === undefined && parseNow && file.text !== undefined) {
       parseModule ??= import("../core/parse.js");

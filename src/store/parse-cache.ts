@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import {
   closeSync,
   existsSync,
@@ -42,21 +42,14 @@ function cacheSalt(): string {
     } catch {
       newest = Date.now();
     }
-    cachedSalt = `gitprompts-parse-2:${newest}`;
+    cachedSalt = `gitprompts-parse-3:${newest}`;
   }
   return cachedSalt;
 }
 
 /** The cache key of a text: what was parsed, by which parser, and as what kind of file. */
 export function cacheKey(kind: string, text: string): string {
-  return createHash("sha256")
-    .update(cacheSalt())
-    .update("\0")
-    .update(kind)
-    .update("\0")
-    .update(text)
-    .digest("hex")
-    .slice(0, 40);
+  return hash("sha256", `${cacheSalt()}\0${kind}\0${text}`, "hex").slice(0, 40);
 }
 
 function entryPath(root: string, kind: string, text: string): string {
@@ -127,7 +120,11 @@ const PACK_GENERATIONS = 4;
 const PACK_FILE = "parse.pack";
 /** What the pack was called while it was one JSON document; removed on the next save. */
 const OLD_PACK_FILE = "parse.pack.json";
-const KEY_LENGTH = 40;
+/**
+ * The length of a key in the pack: a prompt file's blob id (`PromptFileText.key`), the
+ * whole of a SHA-1 one, the start of a SHA-256 one.
+ */
+export const PACK_KEY_LENGTH = 40;
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
 
@@ -344,11 +341,11 @@ function indexPack(file: PackBytes): {
         return false;
       }
     }
-    const space = bytes.indexOf(SPACE, start + KEY_LENGTH + 1);
-    if (bytes[start + KEY_LENGTH] !== SPACE || space === -1 || space >= end) return true;
-    const entryGeneration = Number(bytes.toString("latin1", start + KEY_LENGTH + 1, space));
+    const space = bytes.indexOf(SPACE, start + PACK_KEY_LENGTH + 1);
+    if (bytes[start + PACK_KEY_LENGTH] !== SPACE || space === -1 || space >= end) return true;
+    const entryGeneration = Number(bytes.toString("latin1", start + PACK_KEY_LENGTH + 1, space));
     if (Number.isInteger(entryGeneration)) {
-      stored.set(bytes.toString("latin1", start, start + KEY_LENGTH), [
+      stored.set(bytes.toString("latin1", start, start + PACK_KEY_LENGTH), [
         entryGeneration,
         base + space + 1,
         base + end,

@@ -4,6 +4,7 @@ import { readdir, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { isPromptFileName } from "../core/names.js";
 import {
+  blobId,
   decodePromptFile,
   fileProblem,
   MAX_PROMPT_FILE_BYTES,
@@ -149,7 +150,11 @@ export function readWorktreePrompt(entry: WorktreeEntry): PromptFileText {
       if (count === 0) break;
       filled += count;
     }
-    return { name, file, ...decodePromptFile(bytes.subarray(0, filled)) };
+    const content = bytes.subarray(0, filled);
+    const decoded = decodePromptFile(content);
+    return "text" in decoded
+      ? { name, file, text: decoded.text, key: blobId(content) }
+      : { name, file, problem: decoded.problem };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { name, file, ...fileProblem("unreadable", `cannot read the file: ${reason}`) };
