@@ -186,6 +186,15 @@ describe("loading prompts from git", () => {
     expect(readFileSync(pack).toString()).toContain("Good evening");
   });
 
+  it("keeps what a diff parsed on both sides in the parse cache", async () => {
+    const root = historyRepo();
+    expect((await cli(root, "diff", "v1", "main", "--stat")).code).toBe(0);
+    const pack = readFileSync(join(root, ".prompts", "cache", "parse.pack"), "utf8");
+    expect(pack).toContain("Hello {{name}}");
+    expect(pack).toContain("Good evening {{name}}");
+    expect(pack).toContain("Added later");
+  });
+
   it("answers list, diff and validate at a ref from its cached tree record exactly as from a fresh read, and ignores a damaged record", async () => {
     const root = gitRepo([
       {

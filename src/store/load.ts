@@ -8,6 +8,7 @@ import type { Issue, Prompt } from "../core/types.js";
 import type { PromptSource } from "../core/validate.js";
 import { PromptsError } from "../errors.js";
 import { findRoot, readConfig } from "./config.js";
+import { writeWhenDone } from "./deferred-writes.js";
 import { blobId, type PromptFileText } from "./files.js";
 import {
   PACK_KEY_LENGTH,
@@ -485,7 +486,7 @@ async function parseTree(
     if (key !== undefined) pack?.set(key, parsed);
   }
   if (pack) {
-    pack.save();
+    writeWhenDone(pack.saveNow);
     pruneEntries(context.root, "prompt");
   }
   return files.map((file, index): PromptSource => {

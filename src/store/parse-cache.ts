@@ -203,8 +203,6 @@ export class ParsePack {
   private readonly used = new Set<string>();
   /** Results stored by this process, not yet in the file. */
   private readonly added = new Map<string, unknown>();
-  /** The JSON of what was added, once written: a process that saves twice (a diff) writes it again. */
-  private readonly addedJson = new Map<string, string>();
   private dirty = false;
 
   private constructor(
@@ -273,10 +271,12 @@ export class ParsePack {
   /** Stores a new result. */
   set(key: string, value: unknown): void {
     this.added.set(key, value);
-    this.addedJson.delete(key);
     this.used.add(key);
     this.dirty = true;
   }
+
+  /** {@link save} as one function per pack, so that a write put off is done once. */
+  readonly saveNow = (): void => this.save();
 
   /** Writes the pack, atomically, if anything new was stored. */
   save(): void {
@@ -298,12 +298,7 @@ export class ParsePack {
         out.text("\n");
       }
       for (const [key, value] of this.added) {
-        let json = this.addedJson.get(key);
-        if (json === undefined) {
-          json = JSON.stringify(value);
-          this.addedJson.set(key, json);
-        }
-        out.text(`${key} ${this.generation} ${json}\n`);
+        out.text(`${key} ${this.generation} ${JSON.stringify(value)}\n`);
       }
       out.flush();
       closeSync(fd);

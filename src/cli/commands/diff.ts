@@ -15,6 +15,7 @@ import {
 } from "../../git/objects.js";
 import { promptRefLocator } from "../../git/labels.js";
 import { findRoot } from "../../store/config.js";
+import { withDeferredWrites } from "../../store/deferred-writes.js";
 import {
   type LoadOptions,
   locatePromptDir,
@@ -116,19 +117,26 @@ export async function diffCommand(
   const opened: Side[] = [];
   try {
     // One side after the other: parsing is CPU work that already uses every core, and the second
-    // side then finds the files the two share in the parse cache (most of them, usually).
-    const fromSide =
-      fromCommit === null
-        ? ({ ref: fromRef, commit: null, where: `at ${fromRef}` } satisfies Side)
-        : await loadSide({ ref: fromRef, commit: fromCommit, where: `at ${fromRef}` }, loadOptions);
-    opened.push(fromSide);
-    const toSide = await loadSide(
-      to
-        ? { ref: to.ref, commit: to.commit, where: `at ${to.ref}` }
-        : { ref: null, commit: null, where: "in the working tree" },
-      loadOptions,
-    );
-    opened.push(toSide);
+    // side then finds the files the two share in the parse cache (most of them, usually). What
+    // both parsed is written to the cache once.
+    const { fromSide, toSide } = await withDeferredWrites(async () => {
+      const fromSide =
+        fromCommit === null
+          ? ({ ref: fromRef, commit: null, where: `at ${fromRef}` } satisfies Side)
+          : await loadSide(
+              { ref: fromRef, commit: fromCommit, where: `at ${fromRef}` },
+              loadOptions,
+            );
+      opened.push(fromSide);
+      const toSide = await loadSide(
+        to
+          ? { ref: to.ref, commit: to.commit, where: `at ${to.ref}` }
+          : { ref: null, commit: null, where: "in the working tree" },
+        loadOptions,
+      );
+      opened.push(toSide);
+      return { fromSide, toSide };
+    });
     const dir = fromSide.loaded?.dir ?? toSide.loaded?.dir;
     if (dir === undefined) throw toSide.missing ?? fromSide.missing ?? new Error("nothing loaded");
     const fromTree = fromSide.loaded?.tree ?? EMPTY_TREE;
