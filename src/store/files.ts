@@ -4,7 +4,10 @@ import type { FileIssue } from "../core/types.js";
 /** The largest prompt file read: anything bigger is surely not a prompt, and is refused unread. */
 export const MAX_PROMPT_FILE_BYTES = 1024 * 1024;
 
-/** One prompt file as read from the working tree or from git: its text, or why it has none. */
+/**
+ * One prompt file as read from the working tree or from git: its text, or why it has none, or
+ * (from a reader told which contents the parse cache knows) its key alone, its text not read.
+ */
 export interface PromptFileText {
   name: string;
   /** Path relative to the repository root, `/`-separated. */

@@ -39,16 +39,18 @@ export async function readTreePrompts(
 
 /**
  * {@link readTreePrompts} one file at a time, each as soon as git has read it: a caller parses
- * the first files while git reads the next.
+ * the first files while git reads the next. A file whose blob `known` says the caller knows
+ * already (its parse is cached) is not read: it comes with its `key` and no text.
  */
 export async function* streamTreePrompts(
   root: string,
   top: string,
   dir: string,
   commit: string,
+  known?: (oid: string) => boolean,
 ): AsyncGenerator<PromptFileText> {
   const prefix = `${top}${trimDir(dir)}/`;
-  yield* promptFiles(root, top, prefix, await listTreeFiles(root, commit, prefix));
+  yield* promptFiles(root, top, prefix, await listTreeFiles(root, commit, prefix), known);
 }
 
 /** The prompt files under `dir` staged in the git index (what the next commit holds). */
@@ -70,20 +72,12 @@ function trimDir(dir: string): string {
   return dir.replace(/\/+$/, "");
 }
 
-type DecodedBlob = ReturnType<typeof decodePromptFile>;
-
-/**
- * The files of the last tree read, by blob id: two trees read one after the other (the sides of
- * a diff) share most of their files, and those are not read from git twice. Only one tree's are
- * kept, so a long-running process holds no more than that.
- */
-let lastTreeBlobs: { root: string; decoded: Map<string, DecodedBlob> } | undefined;
-
 async function* promptFiles(
   root: string,
   top: string,
   prefix: string,
   entries: readonly GitFileEntry[],
+  known: (oid: string) => boolean = () => false,
 ): AsyncGenerator<PromptFileText> {
   // As in the working tree, hidden files and folders are not prompts.
   const prompts = entries.filter((entry) => {
@@ -91,16 +85,16 @@ async function* promptFiles(
     const rel = entry.path.slice(prefix.length);
     return !rel.startsWith(".") && !rel.includes("/.");
   });
-  const regular = prompts.filter((entry) => entry.mode.startsWith("100"));
-  const known = lastTreeBlobs?.root === root ? lastTreeBlobs.decoded : undefined;
-  const decoded = new Map<string, DecodedBlob>();
+  // Two trees read one after the other (the sides of a diff) share most of their files: those
+  // the caller has parsed already are not read from git again.
+  const skipped = new Set<string>();
   const missing: string[] = [];
-  for (const { oid } of regular) {
-    const blob = known?.get(oid);
-    if (blob) decoded.set(oid, blob);
+  for (const { oid, mode } of prompts) {
+    if (!mode.startsWith("100") || skipped.has(oid)) continue;
+    if (known(oid)) skipped.add(oid);
     else missing.push(oid);
   }
-  lastTreeBlobs = { root, decoded };
+  const decoded = new Map<string, ReturnType<typeof decodePromptFile>>();
   // The blobs come in the order asked, which is the order of the files.
   let wake = () => {};
   let done = false;
@@ -142,6 +136,10 @@ async function* promptFiles(
         file,
         ...fileProblem("symlink", `"${file}" is a symlink in git; commit the prompt file itself`),
       };
+      continue;
+    }
+    if (skipped.has(entry.oid)) {
+      yield { name, file, key: entry.oid };
       continue;
     }
     while (!decoded.has(entry.oid) && !done) {

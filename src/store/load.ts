@@ -263,9 +263,8 @@ async function loadTreeAtRef(
     : undefined;
   if (!tree) {
     // Parsed as git reads them: reading thousands of loose objects takes git most of a second.
-    const sources = await parseTree(
-      context,
-      streamTreePrompts(context.root, top, context.dir, commit),
+    const sources = await parseTree(context, (known) =>
+      streamTreePrompts(context.root, top, context.dir, commit, known),
     );
     if (sources.length === 0) throw noDirectoryAt(context, ref);
     const { validatePrompts } = await validation();
@@ -427,17 +426,33 @@ async function parseFile(context: LoadContext, file: PromptFileText): Promise<Pr
 }
 
 /**
+ * The files of a tree, or what reads them given which contents (by key) the parse cache knows:
+ * a reader that can skip reading those yields them with their key alone.
+ */
+type TreeFiles =
+  | Iterable<PromptFileText>
+  | AsyncIterable<PromptFileText>
+  | ((known: (key: string) => boolean) => AsyncIterable<PromptFileText>);
+
+/**
  * Parses a whole tree: cached results from the pack, the rest as they come on one thread, or
  * on every core of a machine with many. Files are taken one at a time, and the text of one found
  * in the cache or parsed is not kept: for a large tree, all texts at once would be megabytes
  * more at the peak of the load.
  */
-async function parseTree(
-  context: LoadContext,
-  texts: Iterable<PromptFileText> | AsyncIterable<PromptFileText>,
-): Promise<PromptSource[]> {
+async function parseTree(context: LoadContext, tree: TreeFiles): Promise<PromptSource[]> {
   const inMemory = !context.longRunning;
   let pack = context.cache ? ParsePack.open(context.root, { inMemory }) : undefined;
+  /** What the pack gave for the keys of files not read, by key. */
+  const known = new Map<string, ParsedPromptFile>();
+  const texts =
+    typeof tree === "function"
+      ? tree((key) => {
+          const hit = pack?.get(key.slice(0, PACK_KEY_LENGTH)) as ParsedPromptFile | undefined;
+          if (hit !== undefined) known.set(key, hit);
+          return hit !== undefined;
+        })
+      : tree;
   // Where no thread will share the parsing, each file is parsed as it comes, while the next are
   // still being read. A long-running process leaves a large tree to a child process instead.
   const parseNow = !context.longRunning && parsesOnThisThread();
@@ -445,11 +460,18 @@ async function parseTree(
   const keys: (string | undefined)[] = [];
   const cached: (ParsedPromptFile | undefined)[] = [];
   for await (const file of texts) {
-    const key =
-      file.text === undefined || !pack
-        ? undefined
-        : (file.key ?? blobId(Buffer.from(file.text))).slice(0, PACK_KEY_LENGTH);
-    let hit = key === undefined ? undefined : (pack?.get(key) as ParsedPromptFile | undefined);
+    let key: string | undefined;
+    let hit: ParsedPromptFile | undefined;
+    if (file.text !== undefined) {
+      if (pack) {
+        key = (file.key ?? blobId(Buffer.from(file.text))).slice(0, PACK_KEY_LENGTH);
+        hit = pack.get(key) as ParsedPromptFile | undefined;
+      }
+    } else if (file.key !== undefined && file.problem === undefined) {
+      // Not read: the pack knew its content when the reader asked.
+      hit = known.get(file.key);
+      if (hit === undefined) throw new Error(`${file.file} was not read, and is not in the cache`);
+    }
     if (hit === undefined && parseNow && file.text !== undefined) {
       parseModule ??= import("../core/parse.js");
       hit = (await parseModule).parsePromptSource(file.text);
