@@ -121,7 +121,7 @@ async function loadContextSources(context: LoadContext): Promise<PromptSource[]>
   return parseTree(
     context,
     (function* () {
-      for (const entry of entries) yield readWorktreePrompt(entry);
+      for (const entry of entries) yield readWorktreePrompt(entry, { keyed: context.cache });
     })(),
   );
 }
@@ -133,7 +133,9 @@ export async function loadNameSources(
   name: string,
 ): Promise<PromptSource[]> {
   const { findWorktreePrompt, readWorktreePrompt } = await worktree();
-  const files = (await findWorktreePrompt(root, dir, name)).map(readWorktreePrompt);
+  const files = (await findWorktreePrompt(root, dir, name)).map((entry) =>
+    readWorktreePrompt(entry),
+  );
   return Promise.all(files.map((file) => parseFile({ root, dir, cache: false }, file)));
 }
 
@@ -298,7 +300,9 @@ export async function loadPromptsByName(
     await assertDirectory(context);
     const { findWorktreePrompt, listWorktreePrompts, readWorktreePrompt } = await worktree();
     fetch = async (name) =>
-      (await findWorktreePrompt(context.root, context.dir, name)).map(readWorktreePrompt);
+      (await findWorktreePrompt(context.root, context.dir, name)).map((entry) =>
+        readWorktreePrompt(entry),
+      );
     allNames = async () =>
       (await listWorktreePrompts(context.root, context.dir)).map((entry) => entry.name);
   }

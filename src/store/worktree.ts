@@ -123,8 +123,12 @@ export function isInside(root: string, path: string): boolean {
 /**
  * Reads one prompt file, refusing an oversized one before reading it. Synchronous on purpose:
  * for thousands of small files, promise-based file handles cost several times the read itself.
+ * `keyed` adds its key in the parse cache (for a load that uses the cache).
  */
-export function readWorktreePrompt(entry: WorktreeEntry): PromptFileText {
+export function readWorktreePrompt(
+  entry: WorktreeEntry,
+  { keyed = false }: { keyed?: boolean } = {},
+): PromptFileText {
   const { name, file } = entry;
   if (entry.problem) return { name, file, problem: entry.problem };
   let fd: number | undefined;
@@ -152,9 +156,9 @@ export function readWorktreePrompt(entry: WorktreeEntry): PromptFileText {
     }
     const content = bytes.subarray(0, filled);
     const decoded = decodePromptFile(content);
-    return "text" in decoded
-      ? { name, file, text: decoded.text, key: blobId(content) }
-      : { name, file, problem: decoded.problem };
+    if (!("text" in decoded)) return { name, file, problem: decoded.problem };
+    const { text } = decoded;
+    return keyed ? { name, file, text, key: blobId(content) } : { name, file, text };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { name, file, ...fileProblem("unreadable", `cannot read the file: ${reason}`) };
