@@ -6,6 +6,7 @@ import { coerceVariable } from "../src/core/variables.js";
 import { parsedPromptVersion, promptVersion } from "../src/core/version.js";
 import type { PromptsError } from "../src/errors.js";
 import { loadPrompts } from "../src/store/load.js";
+import { ParsePack } from "../src/store/parse-cache.js";
 import { type FileTree, tempDir } from "./helpers.js";
 
 async function loadValid(files: FileTree): Promise<Map<string, Prompt>> {
@@ -196,6 +197,32 @@ describe("the version's definition", () => {
     // Twice: the second answer comes from what the first remembered.
     expect(parsedPromptVersion(prompt, partials)).toBe(defined(prompt, partials));
     expect(parsedPromptVersion(prompt, partials)).toBe(defined(prompt, partials));
+  });
+
+  it("is what loading gives, parsed afresh or read from the parse cache", async () => {
+    const root = tempDir({
+      "prompts/alone.yaml": "variables:\n  q: string\ntemplate: 'Q: {{q}}'\n",
+      "prompts/arms.yaml":
+        "template: a\nvariants:\n  zeta: { weight: 10, template: z }\n  alpha: { weight: 20, template: y }\n",
+      "prompts/outer.yaml": "template: 'x {{> inner}}'\n",
+      "prompts/inner.yaml": "template: inner\n",
+    });
+    const fresh = (await loadPrompts({ root })).prompts;
+    ParsePack.releaseAll();
+    const cached = (await loadPrompts({ root })).prompts;
+    const specOf = (name: string): PromptSpec => {
+      const prompt: Partial<Prompt> = { ...fresh.get(name) };
+      for (const key of ["name", "file", "version", "partials"] as const) delete prompt[key];
+      return prompt as PromptSpec;
+    };
+    expect([...fresh.keys()]).toEqual(["alone", "arms", "inner", "outer"]);
+    for (const [name, prompt] of fresh) {
+      const partials = Object.fromEntries(
+        prompt.partials.map((partial) => [partial, specOf(partial)]),
+      );
+      expect(prompt.version, name).toBe(defined(specOf(name), partials));
+      expect(cached.get(name)?.version, name).toBe(prompt.version);
+    }
   });
 });
 

@@ -30,6 +30,7 @@ import {
   type VariantSpec,
 } from "./types.js";
 import { article, toTemplateData, valueType } from "./variables.js";
+import { promptVersion } from "./version.js";
 
 /** A variable used by a template, placed in the file. */
 export interface VariableUse {
@@ -70,6 +71,11 @@ export interface ParsedPromptFile {
   partialRefs: PartialRef[];
   /** Where each declared variable's name stands. */
   declarations: Record<string, { line: number; col: number }>;
+  /**
+   * The version of a valid prompt that includes no partial, which nothing else changes: kept
+   * with the parse (and so in the parse cache), it is not computed again on every load.
+   */
+  ownVersion?: string;
 }
 
 /** Top-level keys of a prompt file, with what they hold (for "unknown key" help). */
@@ -113,7 +119,11 @@ export function parsePromptSource(
 ): ParsedPromptFile {
   const source = normalizeSource(text);
   try {
-    return new FileParser(source, simpleYaml).run();
+    const parsed = new FileParser(source, simpleYaml).run();
+    if (parsed.valid && parsed.spec && parsed.partialRefs.length === 0) {
+      parsed.ownVersion = promptVersion(parsed.spec);
+    }
+    return parsed;
   } catch (error) {
     // The YAML library recurses per nesting level: absurd nesting must not take the tool down.
     const reason = error instanceof RangeError ? "nesting is too deep" : String(error);

@@ -115,10 +115,14 @@ export function validatePrompts(
     const partialSpecs: Record<string, PromptSpec> = {};
     for (const partial of partials)
       partialSpecs[partial] = (candidates.get(partial) as Candidate).spec;
+    const { ownVersion } = candidate.source.parsed;
     const prompt: Prompt = {
       name,
       file: candidate.source.file,
-      version: parsedPromptVersion(candidate.spec, partialSpecs),
+      version:
+        partials.length === 0 && ownVersion !== undefined
+          ? ownVersion
+          : parsedPromptVersion(candidate.spec, partialSpecs),
       partials,
       ...candidate.spec,
     };
