@@ -30,7 +30,11 @@ export async function listWorktreePrompts(root: string, dir: string): Promise<Wo
   const rootReal = await realpath(root);
   const base = join(root, dir);
   const found: WorktreeEntry[] = [];
-  const walk = async (folder: string): Promise<void> => {
+  /**
+   * `file` and `name` of what is in `folder` start with `filePrefix` and `namePrefix`: paths
+   * built as the walk goes down, rather than made relative for each of thousands of files.
+   */
+  const walk = async (folder: string, filePrefix: string, namePrefix: string): Promise<void> => {
     let entries: Dirent[];
     try {
       entries = await readdir(folder, { withFileTypes: true });
@@ -40,15 +44,15 @@ export async function listWorktreePrompts(root: string, dir: string): Promise<Wo
     await Promise.all(
       entries.map(async (entry) => {
         if (entry.name.startsWith(".")) return;
-        const path = join(folder, entry.name);
-        const file = toPosix(relative(root, path));
-        const name = toPosix(relative(base, path)).replace(/\.ya?ml$/, "");
+        const path = `${folder}${sep}${entry.name}`;
+        const file = `${filePrefix}${entry.name}`;
+        const name = `${namePrefix}${entry.name}`.replace(/\.ya?ml$/, "");
         if (entry.isDirectory()) {
           if (isPromptFileName(entry.name)) {
             found.push(directoryEntry(name, file, path));
             return;
           }
-          await walk(path);
+          await walk(path, `${file}/`, `${namePrefix}${entry.name}/`);
           return;
         }
         if (!isPromptFileName(entry.name)) return;
@@ -60,7 +64,7 @@ export async function listWorktreePrompts(root: string, dir: string): Promise<Wo
       }),
     );
   };
-  await walk(base);
+  await walk(base, `${toPosix(relative(root, base))}/`, "");
   found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return found;
 }
