@@ -48,7 +48,7 @@ function cacheSalt(): string {
 }
 
 /** The cache key of a text: what was parsed, by which parser, and as what kind of file. */
-export function cacheKey(kind: string, text: string): string {
+function cacheKey(kind: string, text: string): string {
   return hash("sha256", `${cacheSalt()}\0${kind}\0${text}`, "hex").slice(0, 40);
 }
 
