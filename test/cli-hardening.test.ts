@@ -1,9 +1,18 @@
 import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cli, expectOneLineError, git, gitRepo, STACK_LINE, writeFiles } from "./helpers.js";
+import { createInterface } from "node:readline";
+import { describe, expect, it } from "vitest";
+import {
+  BIN,
+  cli,
+  expectOneLineError,
+  git,
+  gitRepo,
+  STACK_LINE,
+  tempDir,
+  writeFiles,
+} from "./helpers.js";
 
 /** `count` prompts whose text says `word`: enough of them overflow any pipe buffer. */
 function manyPrompts(count: number, word: string): Record<string, string> {
@@ -268,3 +277,83 @@ function runBinAsync(
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+describe("each subcommand's --help and usage errors", () => {
+  const commands = [
+    "list",
+    "render",
+    "validate",
+    "publish",
+    "diff",
+    "init",
+    "log",
+    "tag",
+    "label",
+    "serve",
+    "typegen",
+    "promote",
+    "stats",
+    "hook",
+    "hook install",
+    "hook uninstall",
+  ];
+
+  it.each(commands)(
+    "prompts %s --help shows examples and the global options it honours",
+    async (path) => {
+      const result = await cli(tempDir(), ...path.split(" "), "--help");
+      expect(result).toMatchObject({ code: 0, stderr: "" });
+      expect(result.stdout).toMatch(new RegExp(`\\nExamples:\\n(  \\$ prompts .+\\n){2,4}`));
+      expect(result.stdout).toContain(`  $ prompts ${path}`);
+      expect(result.stdout).toMatch(
+        /\nGlobal options it honours: -C <dir>[^\n]*\(see: prompts --help\)\n$/,
+      );
+    },
+  );
+
+  it("lists only the global options a command honours", async () => {
+    const list = (await cli(tempDir(), "list", "--help")).stdout;
+    expect(list).toContain(
+      "Global options it honours: -C <dir>, --dir <path>, --json, --no-color, --no-cache",
+    );
+    const init = (await cli(tempDir(), "init", "--help")).stdout;
+    expect(init).toContain("Global options it honours: -C <dir>, --dir <path> (see");
+  });
+
+  it.each([
+    ["an unknown option", ["list", "--bogus"], "unknown option '--bogus'", "list"],
+    ["a missing argument", ["render"], "missing required argument 'name'", "render"],
+    ["too many arguments", ["label", "a", "b", "c"], "too many arguments for 'label'", "label"],
+    [
+      "an option without its value",
+      ["stats", "--by"],
+      "option '--by <what>' argument missing",
+      "stats",
+    ],
+    [
+      "an unknown option of a nested command",
+      ["hook", "install", "--x"],
+      "unknown option '--x'",
+      "hook install",
+    ],
+    ["an unknown nested command", ["hook", "nosuch"], "unknown command 'nosuch'", "hook"],
+  ])(
+    "%s: commander's message, then that command's help, exit 2",
+    async (_what, argv, message, path) => {
+      const result = await cli(tempDir(), ...argv);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toMatch(
+        new RegExp(`^✗ [^\\n]*\\n\\(run: prompts ${path} --help\\)\\n$`),
+      );
+      expect(result.stderr).toContain(message);
+    },
+  );
+
+  it("an unknown command points at the program's help", async () => {
+    const result = await cli(tempDir(), "lsit");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^✗ unknown command 'lsit'\n/);
+    expect(result.stderr).toMatch(/\n\(run: prompts --help\)\n$/);
+  });
+});
