@@ -559,7 +559,7 @@ describe("prompts label", () => {
     expect(rows).toHaveLength(4);
     ["v2", "v3", "v2", "v1"].forEach((ref, index) => {
       expect(rows[index]).toMatch(
-        new RegExp(`^\\S+\\s+${ref} \\(${sha(repo, ref).slice(0, 12)}\\)\\s+by Test Author$`),
+        new RegExp(`^\\S+\\s+${ref} \\(${sha(repo, ref).slice(0, 12)}\\)\\s+Test Author$`),
       );
     });
 
@@ -586,15 +586,15 @@ describe("prompts label", () => {
     const all = await cli(repo, "label");
     expect(all).toMatchObject({ code: 0, stderr: "" });
     const [header, ...rows] = lines(all.stdout);
-    expect(header).toMatch(/^LABEL\s+POINTS AT\s+SINCE$/);
+    expect(header).toMatch(/^LABEL\s+POINTS AT\s+SINCE\s+BY$/);
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatch(
       new RegExp(
-        `^production\\s+v3 \\(${sha(repo, "v3").slice(0, 12)}\\)\\s+since ${since("production").replace(/\+/g, "\\+")} by Test Author$`,
+        `^production\\s+v3 \\(${sha(repo, "v3").slice(0, 12)}\\)\\s+${since("production").replace(/\+/g, "\\+")}\\s+Test Author$`,
       ),
     );
     expect(rows[1]).toMatch(
-      new RegExp(`^staging\\s+v2 \\(${sha(repo, "v2").slice(0, 12)}\\)\\s+since `),
+      new RegExp(`^staging\\s+v2 \\(${sha(repo, "v2").slice(0, 12)}\\)\\s+\\d{4}-`),
     );
 
     const one = await cli(repo, "label", "staging");

@@ -1,10 +1,22 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BUNDLE_FORMAT, parseBundle } from "../src/core/bundle.js";
 import { canonicalJson } from "../src/core/json.js";
-import { cli, git, gitRepo, runBin, tempDir, writeFiles } from "./helpers.js";
+import { cli, expectOneLineError, git, gitRepo, runBin, tempDir, writeFiles } from "./helpers.js";
 
 const GREETING = `description: Greets someone by name.
 variables:
@@ -275,5 +287,105 @@ describe("prompts publish", () => {
     expect(result.stdout).toMatch(/^published bin\.json: 4 prompts/);
     expect((await cli(dir, "publish")).code).toBe(0);
     expect(read(join(dir, "bin.json"))).toBe(read(join(dir, "dist/prompts.json")));
+  });
+});
+
+describe("prompts publish --out: where the bundle may go", () => {
+  it("--out - writes the bundle's bytes to standard output and nothing else there", async () => {
+    const dir = tempDir(PROMPTS);
+    expect((await cli(dir, "publish", "--out", "file.json")).code).toBe(0);
+    const result = await cli(dir, "publish", "--out", "-");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(read(join(dir, "file.json")));
+    expect(result.stderr).toMatch(/^published to standard output: 4 prompts, hash /);
+    expect(existsSync(join(dir, "dist"))).toBe(false);
+    expect(existsSync(join(dir, "-"))).toBe(false);
+
+    const bin = runBin(dir, ["publish", "--out", "-"], { NO_COLOR: "1" });
+    expect(bin.code).toBe(0);
+    expect(bin.stdout).toBe(read(join(dir, "file.json")));
+
+    expectOneLineError(await cli(dir, "publish", "--out", "-", "--json"), 2, "--json and --out -");
+  });
+
+  it("a symlink is followed: its target is replaced by a new file, the link stays a link", async () => {
+    const dir = tempDir({ ...PROMPTS, "store/real.json": "old bundle" });
+    const real = join(dir, "store/real.json");
+    symlinkSync("store/real.json", join(dir, "dist-link.json"));
+    const before = statSync(real).ino;
+
+    const result = await cli(dir, "publish", "--out", "dist-link.json");
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toMatch(/^published dist-link\.json: 4 prompts/);
+    expect(lstatSync(join(dir, "dist-link.json")).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(dir, "dist-link.json"))).toBe("store/real.json");
+    expect(bundleAt(real).prompts).toHaveProperty("greeting");
+    // A new file renamed into place, not the old one rewritten where a reader could see half.
+    expect(statSync(real).ino).not.toBe(before);
+    expect(readdirSync(join(dir, "store"))).toEqual(["real.json"]);
+  });
+
+  it("a symlink where the bundle goes by default is replaced, never followed out of the repository", async () => {
+    const outside = tempDir({ "precious.txt": "keep me" });
+    const dir = tempDir(PROMPTS);
+    mkdirSync(join(dir, "dist"));
+    symlinkSync(join(outside, "precious.txt"), join(dir, "dist/prompts.json"));
+    expect((await cli(dir, "publish")).code).toBe(0);
+    expect(read(join(outside, "precious.txt"))).toBe("keep me");
+    expect(lstatSync(join(dir, "dist/prompts.json")).isFile()).toBe(true);
+  });
+
+  it("a symlink to a file not there yet creates that file", async () => {
+    const dir = tempDir(PROMPTS);
+    mkdirSync(join(dir, "store"));
+    symlinkSync("store/new.json", join(dir, "link.json"));
+    expect((await cli(dir, "publish", "--out", "link.json")).code).toBe(0);
+    expect(lstatSync(join(dir, "link.json")).isSymbolicLink()).toBe(true);
+    expect(bundleAt(join(dir, "store/new.json")).prompts).toHaveProperty("greeting");
+  });
+
+  it("refuses a FIFO without opening it, and leaves it in place", async () => {
+    const dir = tempDir(PROMPTS);
+    mkdirSync(join(dir, "dist"));
+    execFileSync("mkfifo", [join(dir, "dist/x")]);
+    expectOneLineError(
+      await cli(dir, "publish", "--out", "dist/x"),
+      1,
+      "--out dist/x: is a FIFO, not a regular file",
+      "--out -",
+    );
+    expect(statSync(join(dir, "dist/x")).isFIFO()).toBe(true);
+    expect(readdirSync(join(dir, "dist"))).toEqual(["x"]);
+  });
+
+  it("refuses a device, also behind a symlink", async () => {
+    const dir = tempDir(PROMPTS);
+    // A null device of its own (we are root), so a failure could never replace /dev/null.
+    execFileSync("mknod", [join(dir, "null"), "c", "1", "3"]);
+    symlinkSync("null", join(dir, "to-null"));
+    for (const out of ["null", "to-null"]) {
+      expectOneLineError(
+        await cli(dir, "publish", "--out", out),
+        1,
+        `--out ${out}: is a device, not a regular file`,
+      );
+    }
+    expect(statSync(join(dir, "null")).isCharacterDevice()).toBe(true);
+  });
+
+  it("refuses a socket", async () => {
+    const dir = tempDir(PROMPTS);
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(join(dir, "sock"), done));
+    try {
+      expectOneLineError(
+        await cli(dir, "publish", "--out", "sock"),
+        1,
+        "--out sock: is a socket, not a regular file",
+      );
+      expect(statSync(join(dir, "sock")).isSocket()).toBe(true);
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
   });
 });

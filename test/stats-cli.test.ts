@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { StatsReport } from "../src/core/stats.js";
 import { createServer } from "../src/server/app.js";
-import { cli, tempDir } from "./helpers.js";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { cli, expectOneLineError, tempDir } from "./helpers.js";
 import { GREETING } from "./sample-prompts.js";
 
 /** A usage store where variant b succeeds far more often than default. */
@@ -92,6 +94,55 @@ describe("prompts stats", () => {
       const local = await cli(root, "--json", "stats", "--by", "variant");
       expect(remote.code).toBe(0);
       expect(JSON.parse(remote.stdout)).toEqual(JSON.parse(local.stdout));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("NAME that is no prompt and has no usage: exit 1 naming it, also with --json", async () => {
+    const root = storeWithExperiment();
+    for (const argv of [
+      ["stats", "greting"],
+      ["--json", "stats", "greting"],
+    ]) {
+      expectOneLineError(
+        await cli(root, ...argv),
+        1,
+        '✗ no prompt named "greting" (run: prompts list)',
+      );
+    }
+  });
+
+  it("NAME of a prompt without usage yet is no error", async () => {
+    const root = tempDir({ "prompts/greeting.yaml": GREETING });
+    const result = await cli(root, "stats", "greeting");
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toBe('no usage recorded for "greeting" yet\n');
+  });
+
+  it("NAME of a prompt deleted from the tree still shows its usage, in a period or out", async () => {
+    const root = storeWithExperiment();
+    rmSync(join(root, "prompts/greeting.yaml"));
+    const result = await cli(root, "stats", "greeting");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^greeting by version; control: /);
+    const later = await cli(root, "stats", "greeting", "--since", "2027-01-01");
+    expect(later).toMatchObject({ code: 0, stderr: "" });
+    expect(later.stdout).toBe('no usage recorded for "greeting" in that period\n');
+  });
+
+  it("--from: NAME the server neither serves nor has usage of is exit 1", async () => {
+    const root = tempDir({ "prompts/greeting.yaml": GREETING });
+    const server = await createServer({ root, port: 0, log: () => {} });
+    try {
+      const elsewhere = tempDir();
+      expectOneLineError(
+        await cli(elsewhere, "stats", "greting", "--from", server.url),
+        1,
+        `no prompt named "greting" served by ${server.url}`,
+      );
+      const served = await cli(elsewhere, "stats", "greeting", "--from", server.url);
+      expect(served).toMatchObject({ code: 0, stdout: 'no usage recorded for "greeting" yet\n' });
     } finally {
       await server.close();
     }

@@ -45,5 +45,19 @@ function reportError(error: unknown, io: CliIO): number {
 
 /** Entry point of the `prompts` binary: the only place that sets the process's exit status. */
 export async function main(): Promise<void> {
+  stopQuietlyWhenReaderLeaves(process.stdout);
+  stopQuietlyWhenReaderLeaves(process.stderr);
   process.exitCode = await run(process.argv.slice(2));
+}
+
+/**
+ * `prompts list | head -1`: once the reader has closed the pipe nobody can see more output, so
+ * stop at once and quietly, as `git log | head -1` does, rather than die of an unhandled EPIPE
+ * with a stack trace. Any other stream error is still a bug and crashes loudly.
+ */
+function stopQuietlyWhenReaderLeaves(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { addCommandHelp } from "./command-help.js";
 import { Command, Option } from "./commander.js";
 import type { CliIO, CommandContext, GlobalOptions } from "./io.js";
 
@@ -228,6 +229,7 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
       finish(await hookUninstallCommand(context(command)));
     });
 
+  addCommandHelp(program);
   return program;
 }
 

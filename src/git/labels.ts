@@ -35,14 +35,34 @@ export interface LabelMove {
   date: string;
 }
 
+/**
+ * Git's own names for commits (`HEAD`, `FETCH_HEAD`, `ORIG_HEAD`, `MERGE_HEAD`,
+ * `CHERRY_PICK_HEAD`, `AUTO_MERGE`…), in any case since some file systems ignore it: a label
+ * so named would shadow them wherever a ref is read (`--ref HEAD`, `diff HEAD`).
+ */
+const GIT_OWN_NAME = /^(?:(?:[a-z]+_)*head|auto_merge)$/i;
+
+/** True when `name` can be a label (and so is looked up as one when a ref is read). */
+function isLabelName(name: string): boolean {
+  return (
+    LABEL_NAME.test(name) &&
+    !name.endsWith(".lock") &&
+    !name.includes("..") &&
+    !GIT_OWN_NAME.test(name) &&
+    // Named like a commit id, a label would shadow that commit wherever a ref is read.
+    !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(name)
+  );
+}
+
 /** Fails unless `name` can be a label. */
 export function checkLabelName(name: string): void {
-  if (
-    !LABEL_NAME.test(name) ||
-    name.endsWith(".lock") ||
-    name.includes("..") ||
-    /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(name)
-  ) {
+  if (GIT_OWN_NAME.test(name)) {
+    throw new PromptsError(
+      "E_USAGE",
+      `"${name}" cannot be a label: git uses that name itself (choose another, e.g. production)`,
+    );
+  }
+  if (!isLabelName(name)) {
     throw new PromptsError(
       "E_USAGE",
       `"${name}" cannot be a label: use letters, digits, . _ - (e.g. production, staging)`,
@@ -100,11 +120,16 @@ export async function labelHistory(root: string, label: string): Promise<LabelMo
   checkLabelName(label);
   const current = await labelCommit(root, label);
   if (current === undefined) throw unknownLabel(label);
+  return movesFrom(root, label, current);
+}
+
+/** The moves of `label` recorded up to its label commit `commit`, newest first. */
+async function movesFrom(root: string, label: string, commit: string): Promise<LabelMove[]> {
   const output = await runGit(root, [
     "log",
     "--first-parent",
     `--format=${FIELDS.join("%x00")}%x1e`,
-    current,
+    commit,
   ]);
   return parseMoves(output).filter((move) => move.label === label);
 }
@@ -131,20 +156,45 @@ function unknownLabel(label: string): PromptsError {
 }
 
 /**
- * Points `label` at `ref` and records the move; returns the move and the one it replaced.
+ * What a move does, from where the label pointed:
+ * - `new`: the label did not exist;
+ * - `unchanged`: it points at that commit already, and nothing is recorded;
+ * - `deploy`: the commit descends from the one it pointed at (a move forward);
+ * - `rollback`: the label deployed the commit before (`earlier` says when), or the commit is an
+ *   ancestor of the one it pointed at;
+ * - `move`: neither, such as a move to another branch.
+ */
+export type LabelMoveKind = "new" | "unchanged" | "deploy" | "rollback" | "move";
+
+/** What {@link moveLabel} did. */
+export interface LabelMoveResult {
+  /** Where the label points now. */
+  move: LabelMove;
+  /** Where it pointed before, if it existed. */
+  previous?: LabelMove;
+  kind: LabelMoveKind;
+  /** For a rollback to a commit the label deployed before: the latest such move. */
+  earlier?: LabelMove;
+}
+
+/**
+ * Points `label` at `ref` and records the move, unless it points at that commit already.
  * Concurrent moves cannot lose one another: the ref is swapped only if it still holds the
- * commit this move was built on.
+ * commit this move was built on; a move that loses that race fails and records nothing.
  */
 export async function moveLabel(
   root: string,
   label: string,
   ref: string,
-): Promise<{ move: LabelMove; previous?: LabelMove }> {
+): Promise<LabelMoveResult> {
   checkLabelName(label);
   // Promoting one environment to another (`label production staging`) is a move like any other.
   const target = await resolvePromptRef(root, ref);
   const previousCommit = await labelCommit(root, label);
-  const previous = previousCommit === undefined ? undefined : (await labelHistory(root, label))[0];
+  const history = previousCommit === undefined ? [] : await movesFrom(root, label, previousCommit);
+  const [previous, ...older] = history;
+  if (previous?.target === target) return { move: previous, previous, kind: "unchanged" };
+
   const message = [
     `label ${label}: ${ref} (${target.slice(0, 12)})`,
     "",
@@ -156,18 +206,68 @@ export async function moveLabel(
   const args = ["commit-tree", `${target}^{tree}`, "-m", message];
   if (previousCommit !== undefined) args.push("-p", previousCommit);
   const commit = (await runGit(root, args)).trim();
-  const zero = "0".repeat(target.length);
-  await runGit(root, [
-    "update-ref",
-    "-m",
-    `prompts label ${label} ${ref}`,
-    `${LABEL_NAMESPACE}${label}`,
-    commit,
-    previousCommit ?? zero,
-  ]);
-  const [move] = await labelHistory(root, label);
+  await swapLabel(root, label, ref, commit, previousCommit ?? "0".repeat(target.length));
+  const [move] = parseMoves(
+    await runGit(root, ["log", "-1", `--format=${FIELDS.join("%x00")}%x1e`, commit]),
+  );
   if (!move) throw unknownLabel(label);
-  return previous === undefined ? { move } : { move, previous };
+  if (previous === undefined) return { move, kind: "new" };
+  if (await isAncestor(root, previous.target, target)) return { move, previous, kind: "deploy" };
+  const earlier = older.find((old) => old.target === target);
+  if (earlier) return { move, previous, kind: "rollback", earlier };
+  if (await isAncestor(root, target, previous.target)) return { move, previous, kind: "rollback" };
+  return { move, previous, kind: "move" };
+}
+
+/**
+ * Moves the label's ref from `expected` to `commit`. When another command moved it meanwhile
+ * (or is moving it: git's lock file is there), git's own words ("cannot lock ref …") say
+ * little to someone deploying, so that failure becomes one line that says what to do.
+ */
+async function swapLabel(
+  root: string,
+  label: string,
+  ref: string,
+  commit: string,
+  expected: string,
+): Promise<void> {
+  try {
+    await runGit(root, [
+      "update-ref",
+      "-m",
+      `prompts label ${label} ${ref}`,
+      `${LABEL_NAMESPACE}${label}`,
+      commit,
+      expected,
+    ]);
+  } catch (error) {
+    const now = (await labelCommit(root, label)) ?? "0".repeat(expected.length);
+    const locked = /File exists/.test(causeText(error));
+    if (now !== expected || locked) {
+      throw new PromptsError(
+        "E_GIT",
+        `label ${label} moved while this command ran; run it again (see: prompts label --history ${label})`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** Git's stderr behind a failed {@link runGit}. */
+function causeText(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof Error ? cause.message : String(cause ?? error);
+}
+
+/** True when `ancestor` is `commit` or one of its ancestors; false too when either is not here. */
+async function isAncestor(root: string, ancestor: string, commit: string): Promise<boolean> {
+  try {
+    await runGit(root, ["merge-base", "--is-ancestor", ancestor, commit]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Removes a label (its history goes with it). */
@@ -251,7 +351,7 @@ function refSpecs(
   ref: string,
   path: string | undefined,
 ): { specs: string[]; commitSpec: string; labelRef: string | undefined } {
-  const labelRef = LABEL_NAME.test(ref) ? `${LABEL_NAMESPACE}${ref}^{commit}` : undefined;
+  const labelRef = isLabelName(ref) ? `${LABEL_NAMESPACE}${ref}^{commit}` : undefined;
   const commitSpec = `${ref}^{commit}`;
   const specs = [commitSpec];
   if (labelRef !== undefined) specs.push(labelRef);

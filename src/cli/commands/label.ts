@@ -5,6 +5,7 @@ import {
   labelHistory,
   listLabels,
   type LabelMove,
+  type LabelMoveResult,
   moveLabel,
 } from "../../git/labels.js";
 import { loadPrompts } from "../../store/load.js";
@@ -15,7 +16,7 @@ import type { LabelCliOptions } from "../program.js";
 
 /**
  * `prompts label [ENV [REF]]`: environments as movable git refs. No argument lists labels, ENV
- * shows one, ENV REF moves it (a deploy; moving back is a rollback), `--history ENV` lists its
+ * shows one, ENV REF moves it (forward a deploy, back a rollback), `--history ENV` lists its
  * moves, `--delete ENV` removes it.
  */
 export async function labelCommand(
@@ -66,26 +67,34 @@ export async function labelCommand(
       `refusing to point ${label} at ${ref}: its prompts have ${errors.length} error(s) (fix them, or --force)`,
     );
   }
-  const { move, previous } = await moveLabel(root, label as string, ref);
+  const result = await moveLabel(root, label as string, ref);
   if (context.global.json) {
-    writeJson(context, { move, previous: previous ?? null });
+    writeJson(context, {
+      move: result.move,
+      previous: result.previous ?? null,
+      kind: result.kind,
+      earlier: result.earlier ?? null,
+    });
     return 0;
   }
-  const short = (sha: string) => sha.slice(0, 12);
-  const from = previous ? `${previous.ref} (${short(previous.target)})` : "(new)";
-  // Back to a target it had before, other than the one it just left: a rollback.
-  const history = previous ? await labelHistory(root, move.label) : [];
-  const earlier = history.slice(2).some((old) => old.target === move.target);
-  const note =
-    previous?.target === move.target
-      ? " (it pointed there already)"
-      : earlier
-        ? " — a rollback to an earlier deploy"
-        : "";
-  context.io.stdout.write(
-    `${move.label}: ${from} → ${move.ref} (${short(move.target)}), ${plural(loaded.prompts.size, "prompt")}${note}\n`,
-  );
+  context.io.stdout.write(`${describeMove(result, plural(loaded.prompts.size, "prompt"))}\n`);
   return 0;
+}
+
+/** One line for a move: from where to where, and whether it was a deploy or a rollback. */
+function describeMove({ move, previous, kind, earlier }: LabelMoveResult, prompts: string): string {
+  const at = (position: LabelMove) => `${position.ref} (${position.target.slice(0, 12)})`;
+  if (kind === "unchanged") {
+    return `${move.label} already points at ${at(move)}, since ${move.date}: nothing to do`;
+  }
+  const from = previous ? at(previous) : "(new)";
+  const note =
+    kind === "rollback"
+      ? earlier
+        ? ` — a rollback to the deploy of ${earlier.date}`
+        : " — a rollback to an older commit"
+      : "";
+  return `${move.label}: ${from} → ${at(move)}, ${prompts}${note}`;
 }
 
 async function printMoves(
@@ -95,12 +104,13 @@ async function printMoves(
 ): Promise<void> {
   const colors = await colorsFor(context, context.io.stdout);
   const rows = moves.map((move) => [
-    colors.bold(history ? move.date : move.label),
+    ...(history ? [colors.bold(move.date)] : [colors.bold(move.label)]),
     `${move.ref} ${colors.dim(`(${move.target.slice(0, 12)})`)}`,
-    history ? `by ${move.author}` : `since ${move.date} by ${move.author}`,
+    ...(history ? [] : [move.date]),
+    move.author,
   ]);
-  const header = (history ? ["MOVED", "TO", "BY"] : ["LABEL", "POINTS AT", "SINCE"]).map((title) =>
-    colors.dim(title),
+  const header = (history ? ["MOVED", "TO", "BY"] : ["LABEL", "POINTS AT", "SINCE", "BY"]).map(
+    (title) => colors.dim(title),
   );
   context.io.stdout.write(`${formatTable([header, ...rows])}\n`);
 }

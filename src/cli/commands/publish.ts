@@ -7,13 +7,13 @@ import { CONFIG_FILE, readConfig } from "../../store/config.js";
 import type { CommandContext } from "../io.js";
 import { loadValidPrompts } from "../load-valid.js";
 import { plural, writeJson } from "../output.js";
-import { displayPath, isOutside, writeFileAtomic } from "../write-file.js";
+import { displayPath, isOutside, resolveWriteTarget, writeFileAtomic } from "../write-file.js";
 
 /** Options of `prompts publish`. */
 export interface PublishCliOptions {
   /** Publish the prompts of this git ref instead of the working tree. */
   ref?: string;
-  /** Where to write, relative to the working directory (or `-C`). */
+  /** Where to write, relative to the working directory (or `-C`); `-` is standard output. */
   out?: string;
 }
 
@@ -38,6 +38,13 @@ export async function publishCommand(
   context: CommandContext,
   options: PublishCliOptions,
 ): Promise<number> {
+  const toStdout = options.out === "-";
+  if (toStdout && context.global.json) {
+    throw new PromptsError(
+      "E_USAGE",
+      "--json and --out - both write to standard output: use one of them",
+    );
+  }
   const loaded = await loadValidPrompts(context, options.ref, "publish");
   const { root } = loaded;
   const at = options.ref === undefined ? "" : ` at ${options.ref}`;
@@ -48,16 +55,27 @@ export async function publishCommand(
     );
   }
 
-  const target =
-    options.out === undefined
-      ? await configuredTarget(root, context.global.cache)
-      : resolve(context.io.cwd, context.global.C ?? ".", options.out);
   const source: BundleSource =
     options.ref === undefined
       ? await workingTreeSource(root, loaded.dir)
       : { commit: loaded.commit ?? null, ref: options.ref, dirty: false };
   const bundle = createBundle(loaded.prompts, source);
-  const shown = displayPath(context.io.cwd, target);
+  const summary = `${plural(loaded.prompts.size, "prompt")}, hash ${bundle.hash.slice(0, 12)}…, ${formatSize(Buffer.byteLength(bundle.text))}`;
+  if (toStdout) {
+    // Standard output carries the bundle and nothing else, so it can be piped or redirected.
+    context.io.stdout.write(bundle.text);
+    context.io.stderr.write(`published to standard output: ${summary}\n`);
+    return 0;
+  }
+
+  const named =
+    options.out === undefined
+      ? await configuredTarget(root, context.global.cache)
+      : resolve(context.io.cwd, context.global.C ?? ".", options.out);
+  // A symlink the user names is followed; one where `bundle:` points is replaced (see writeFileAtomic).
+  const target =
+    options.out === undefined ? named : await resolveWriteTarget(named, `--out ${options.out}`);
+  const shown = displayPath(context.io.cwd, named);
   await writeFileAtomic(target, bundle.text, `the bundle ${shown}`);
 
   const bytes = Buffer.byteLength(bundle.text);
@@ -71,9 +89,7 @@ export async function publishCommand(
     };
     writeJson(context, report);
   } else {
-    context.io.stdout.write(
-      `published ${shown}: ${plural(loaded.prompts.size, "prompt")}, hash ${bundle.hash.slice(0, 12)}…, ${formatSize(bytes)}\n`,
-    );
+    context.io.stdout.write(`published ${shown}: ${summary}\n`);
   }
   return 0;
 }

@@ -1,6 +1,8 @@
 import type { Comparison, GroupStats, Interval, StatsReport } from "../../core/stats.js";
+import { checkPromptName } from "../../core/names.js";
 import { PromptsError } from "../../errors.js";
 import { findRoot } from "../../store/config.js";
+import { loadNameSources, locatePromptDir } from "../../store/load.js";
 import { usageStats } from "../../store/stats.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { type Colors, colorsFor, formatTable, writeJson } from "../output.js";
@@ -19,33 +21,21 @@ export async function statsCommand(
   if (by !== "version" && by !== "variant") {
     throw new PromptsError("E_USAGE", `--by takes version or variant, got "${by}"`);
   }
-  const query = {
+  const query: StatsQuery = {
     by,
     ...(name === undefined ? {} : { name }),
     ...(options.since === undefined ? {} : { since: options.since }),
     ...(options.until === undefined ? {} : { until: options.until }),
-  } as const;
-  let report: StatsReport;
-  if (options.from !== undefined) {
-    const url = `${options.from.replace(/\/+$/, "")}/v1/stats?${new URLSearchParams(query).toString()}`;
-    const headers: Record<string, string> = {};
-    const token = context.io.env.PROMPTS_TOKEN;
-    if (token) headers.authorization = `Bearer ${token}`;
-    const response = await fetch(url, { headers }).catch((error: unknown) => {
+  };
+  const report = await readReport(context, options.from, query);
+  if (name !== undefined && report.prompts.length === 0) {
+    if (!(await isKnownPrompt(context, options.from, name, query))) {
+      const where = options.from === undefined ? "" : ` served by ${options.from}`;
       throw new PromptsError(
-        "E_IO",
-        `cannot reach ${url}: ${error instanceof Error ? error.message : String(error)}`,
+        "E_PROMPT_NOT_FOUND",
+        `no prompt named "${name}"${where} (run: prompts list)`,
       );
-    });
-    if (!response.ok)
-      throw new PromptsError(
-        "E_IO",
-        `GET ${url} answered ${response.status}: ${await response.text()}`,
-      );
-    report = (await response.json()) as StatsReport;
-  } else {
-    const { root, cwd } = loadOptionsOf(context);
-    report = await usageStats(root ?? findRoot(cwd), query);
+    }
   }
   if (context.global.json) {
     writeJson(context, report);
@@ -53,7 +43,10 @@ export async function statsCommand(
   }
   const colors = await colorsFor(context, context.io.stdout);
   if (report.prompts.length === 0) {
-    context.io.stdout.write(`no usage recorded${name === undefined ? "" : ` for "${name}"`} yet\n`);
+    const period = options.since !== undefined || options.until !== undefined;
+    context.io.stdout.write(
+      `no usage recorded${name === undefined ? "" : ` for "${name}"`}${period ? " in that period" : " yet"}\n`,
+    );
   }
   const blocks = report.prompts.map((prompt) => {
     const header = `${colors.bold(prompt.name)} ${colors.dim(`by ${report.by}; control: ${prompt.control ?? "none"}`)}`;
@@ -84,6 +77,75 @@ export async function statsCommand(
   for (const warning of warnings)
     context.io.stderr.write(`${colors.yellow("warning:")} ${warning}\n`);
   return 0;
+}
+
+/** What a report is asked for: the query string of `GET /v1/stats`. */
+interface StatsQuery {
+  by: "version" | "variant";
+  name?: string;
+  since?: string;
+  until?: string;
+}
+
+/** The report of the local usage store, or of the `prompts serve` at `from`. */
+async function readReport(
+  context: CommandContext,
+  from: string | undefined,
+  query: StatsQuery,
+): Promise<StatsReport> {
+  if (from === undefined) {
+    const { root, cwd } = loadOptionsOf(context);
+    return usageStats(root ?? findRoot(cwd), query);
+  }
+  const url = `${from.replace(/\/+$/, "")}/v1/stats?${new URLSearchParams({ ...query }).toString()}`;
+  const response = await request(context, url);
+  if (!response.ok)
+    throw new PromptsError(
+      "E_IO",
+      `GET ${url} answered ${response.status}: ${await response.text()}`,
+    );
+  return (await response.json()) as StatsReport;
+}
+
+/**
+ * Whether `name` is a prompt to report on though no usage in the report mentions it: one in the
+ * working tree (or served by `from`) that has no usage yet, or one whose usage all falls outside
+ * --since/--until. A prompt deleted from the tree whose usage remains is in the report already.
+ */
+async function isKnownPrompt(
+  context: CommandContext,
+  from: string | undefined,
+  name: string,
+  query: StatsQuery,
+): Promise<boolean> {
+  if (from === undefined) {
+    const { dir, root } = await locatePromptDir(loadOptionsOf(context));
+    // A name that cannot be a prompt's is never looked up as a path.
+    const isName = checkPromptName(name) === undefined;
+    if (isName && (await loadNameSources(root, dir, name)).length > 0) return true;
+  } else {
+    const path = name.split("/").map(encodeURIComponent).join("/");
+    const url = `${from.replace(/\/+$/, "")}/v1/prompts/${path}`;
+    const response = await request(context, url);
+    await response.body?.cancel();
+    if (response.status !== 404) return true;
+  }
+  if (query.since === undefined && query.until === undefined) return false;
+  const { by } = query;
+  return (await readReport(context, from, { by, name })).prompts.length > 0;
+}
+
+/** GET `url` with the token of PROMPTS_TOKEN; a server that cannot be reached is one line. */
+async function request(context: CommandContext, url: string): Promise<Response> {
+  const headers: Record<string, string> = {};
+  const token = context.io.env.PROMPTS_TOKEN;
+  if (token) headers.authorization = `Bearer ${token}`;
+  return fetch(url, { headers }).catch((error: unknown) => {
+    throw new PromptsError(
+      "E_IO",
+      `cannot reach ${url}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  });
 }
 
 function groupRow(group: GroupStats, control: string | null, colors: Colors): string[] {
