@@ -1,3 +1,4 @@
+import { ownValue } from "./json.js";
 import { checkPromptName } from "./names.js";
 import { rememberParsedSpec } from "./parsed-spec.js";
 import type { ParsedPromptFile } from "./parse.js";
@@ -261,12 +262,17 @@ function checkVariables(
   for (const use of source.parsed.uses) {
     used.add(use.name);
     const scoped = use.sections.some((section) => {
-      const type = declared[section.split(".")[0] ?? section]?.type;
+      const type = ownValue(declared, section.split(".")[0] ?? section)?.type;
       // Inside a section over a list or an object, names are fields of its items, not variables.
       return type === undefined || type === "array" || type === "object";
     });
     // A declaration with an error of its own was reported already: do not call it missing too.
-    if (scoped || declared[use.name] || source.parsed.declarations[use.name]) continue;
+    if (
+      scoped ||
+      Object.hasOwn(declared, use.name) ||
+      Object.hasOwn(source.parsed.declarations, use.name)
+    )
+      continue;
     const hint = use.literalLike
       ? `; if ${use.tag} is literal text, set \`raw: true\` or choose other \`delimiters\``
       : "; declare it under `variables`";
@@ -284,7 +290,7 @@ function checkVariables(
   if (candidate.broken || errors > 0) return errors;
   for (const name of Object.keys(spec.variables)) {
     if (used.has(name)) continue;
-    const at = source.parsed.declarations[name] ?? { line: 1, col: 1 };
+    const at = ownValue(source.parsed.declarations, name) ?? { line: 1, col: 1 };
     report(
       source,
       { ...at, path: `variables.${name}` },

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { cli, gitRepo, tempDir, writeFiles } from "./helpers.js";
+
+describe("names that every object inherits are not declared variables", () => {
+  it("validate reports {{constructor}} and {{toString}} used without a declaration", async () => {
+    const dir = tempDir({
+      "prompts/inherit.yaml": 'template: "{{constructor}} {{toString}}"\n',
+      "prompts/section.yaml": 'template: "{{#hasOwnProperty}}{{x}}{{/hasOwnProperty}}"\n',
+    });
+    const result = await cli(dir, "validate");
+    expect(result.code).toBe(1);
+    const output = result.stdout + result.stderr;
+    expect(output).toContain(
+      'prompts/inherit.yaml:1:12: error: variable "constructor" is used but not declared',
+    );
+    expect(output).toContain(
+      'prompts/inherit.yaml:1:28: error: variable "toString" is used but not declared',
+    );
+    expect(output).toContain(
+      'prompts/section.yaml:1:12: error: variable "hasOwnProperty" is used but not declared',
+    );
+  });
+
+  it("render finds only the values' own fields: {{list.toString}} is not [object Object]", async () => {
+    const dir = tempDir({
+      "prompts/list.yaml": [
+        "variables:",
+        "  items: array",
+        "  name: string",
+        'template: "[{{items.toString}}][{{items.constructor.name}}][{{items.length}}][{{name.length}}]{{#items}}({{valueOf}}{{x}}){{/items}}"',
+        "",
+      ].join("\n"),
+    });
+    const result = await cli(
+      dir,
+      "render",
+      "list",
+      "--var",
+      'items=[{"x": 1}, {"x": 2}]',
+      "--var",
+      "name=Ada",
+    );
+    expect(result).toEqual({ code: 0, stdout: "[][][2][3](1)(2)\n", stderr: "" });
+  });
+
+  it("diff sees a variable, a variant and a model key named like Object built-ins as added", async () => {
+    const repo = gitRepo([{ files: { "prompts/p.yaml": "model: { name: m }\ntemplate: Hi\n" } }]);
+    writeFiles(repo, {
+      "prompts/p.yaml": [
+        "model: { name: m, constructor: x }",
+        "variables:",
+        "  constructor: string",
+        "template: Hi {{constructor}}",
+        "variants:",
+        "  toString: { weight: 10, template: Yo }",
+        "",
+      ].join("\n"),
+    });
+    const result = await cli(repo, "diff", "--json");
+    expect(result.code).toBe(0);
+    const [prompt] = (JSON.parse(result.stdout) as { prompts: Record<string, unknown>[] }).prompts;
+    expect(prompt?.fields).toEqual([
+      { path: "model.constructor", change: "added", to: "x" },
+      {
+        path: "variables.constructor",
+        change: "added",
+        to: { type: "string", required: true },
+      },
+      { path: "variants.toString", change: "added", to: { weight: 10, template: "Yo" } },
+    ]);
+    expect(prompt?.breaking).toEqual([
+      { code: "variable-required", message: 'new required variable "constructor"' },
+    ]);
+  });
+});
