@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { cli, gitRepo, tempDir, writeFiles } from "./helpers.js";
+import { cli, expectOneLineError, gitRepo, tempDir, writeFiles } from "./helpers.js";
+
+const COUNTER = "variables:\n  n: number\ntemplate: n={{n}}\n";
 
 describe("names that every object inherits are not declared variables", () => {
   it("validate reports {{constructor}} and {{toString}} used without a declaration", async () => {
@@ -71,5 +73,28 @@ describe("names that every object inherits are not declared variables", () => {
     expect(prompt?.breaking).toEqual([
       { code: "variable-required", message: 'new required variable "constructor"' },
     ]);
+  });
+});
+
+describe("--var for a number takes a JSON number only", () => {
+  it.each(["0x10", "0b1", "0o7", "Infinity", "-Infinity", "NaN", "", "+5", ".5", "5.", "1e400"])(
+    "refuses --var n=%j with one line naming the variable and the form",
+    async (value) => {
+      const dir = tempDir({ "prompts/count.yaml": COUNTER });
+      const result = await cli(dir, "render", "count", "--var", `n=${value}`);
+      expectOneLineError(result, 1, "--var n: expected a number written as in JSON");
+    },
+  );
+
+  it.each([
+    ["0", "n=0"],
+    ["-2.5", "n=-2.5"],
+    ["1e3", "n=1000"],
+    ["10", "n=10"],
+    [" 7 ", "n=7"],
+  ])("takes --var n=%j", async (value, expected) => {
+    const dir = tempDir({ "prompts/count.yaml": COUNTER });
+    const result = await cli(dir, "render", "count", "--var", `n=${value}`);
+    expect(result).toEqual({ code: 0, stdout: `${expected}\n`, stderr: "" });
   });
 });
