@@ -1,6 +1,10 @@
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, expectOneLineError, gitRepo, tempDir, writeFiles } from "./helpers.js";
 
+const GREETING = "variables:\n  name: string\ntemplate: Hello {{name}}!\n";
 const COUNTER = "variables:\n  n: number\ntemplate: n={{n}}\n";
 
 describe("names that every object inherits are not declared variables", () => {
@@ -96,5 +100,68 @@ describe("--var for a number takes a JSON number only", () => {
     const dir = tempDir({ "prompts/count.yaml": COUNTER });
     const result = await cli(dir, "render", "count", "--var", `n=${value}`);
     expect(result).toEqual({ code: 0, stdout: `${expected}\n`, stderr: "" });
+  });
+});
+
+describe("--vars reads a UTF-8 file of sane size, and nothing else", () => {
+  it("refuses a file that is not UTF-8, naming the byte and where it is", async () => {
+    const dir = tempDir({
+      "prompts/greeting.yaml": GREETING,
+      "vars.json": Buffer.concat([
+        Buffer.from('{\n  "name": "caf'),
+        Buffer.from([0xe9, 0x22, 0x7d]),
+      ]),
+    });
+    const result = await cli(dir, "render", "greeting", "--vars", "vars.json");
+    expectOneLineError(
+      result,
+      1,
+      "--vars ",
+      "vars.json: not UTF-8 text (byte 0xe9 at line 2, column 15)",
+    );
+  });
+
+  it("reads a UTF-8 file with a byte-order mark", async () => {
+    const dir = tempDir({
+      "prompts/greeting.yaml": GREETING,
+      "vars.json": '\ufeff{"name": "Zoë"}',
+    });
+    const result = await cli(dir, "render", "greeting", "--vars", "vars.json");
+    expect(result).toEqual({ code: 0, stdout: "Hello Zoë!\n", stderr: "" });
+  });
+
+  it("refuses a file over 16 MiB without reading it", async () => {
+    const dir = tempDir({ "prompts/greeting.yaml": GREETING });
+    const big = join(dir, "big.json");
+    writeFileSync(big, `{"name": "${"x".repeat(16 * 1024 * 1024)}"}`);
+    const result = await cli(dir, "render", "greeting", "--vars", "big.json");
+    expectOneLineError(result, 1, "big.json: larger than 16 MiB");
+  });
+
+  it("refuses /dev/zero at once", async () => {
+    const dir = tempDir({ "prompts/greeting.yaml": GREETING });
+    const started = performance.now();
+    const result = await cli(dir, "render", "greeting", "--vars", "/dev/zero");
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expectOneLineError(result, 1, "--vars /dev/zero: a device, not a file");
+  });
+
+  it("refuses a FIFO at once, without waiting for a writer", async () => {
+    const dir = tempDir({ "prompts/greeting.yaml": GREETING });
+    execFileSync("mkfifo", [join(dir, "pipe.json")]);
+    const result = await cli(dir, "render", "greeting", "--vars", "pipe.json");
+    expectOneLineError(result, 1, "pipe.json: a FIFO (named pipe), not a file");
+  });
+
+  it("refuses a directory", async () => {
+    const dir = tempDir({ "prompts/greeting.yaml": GREETING, "vars.json/x": "" });
+    const result = await cli(dir, "render", "greeting", "--vars", "vars.json");
+    expectOneLineError(result, 1, "vars.json: a directory, not a file");
+  });
+
+  it("diff --vars refuses a device too", async () => {
+    const repo = gitRepo([{ files: { "prompts/greeting.yaml": GREETING } }]);
+    const result = await cli(repo, "diff", "--vars", "/dev/zero");
+    expectOneLineError(result, 1, "--vars /dev/zero: a device, not a file");
   });
 });
