@@ -61,7 +61,12 @@ describe("hostile prompt files each get one clear issue", () => {
     {
       what: "two YAML documents",
       text: "template: one\n---\ntemplate: two\n",
-      issue: { line: 2, col: 1, code: "yaml-syntax", message: "multiple documents" },
+      issue: {
+        line: 2,
+        col: 1,
+        code: "multiple-documents",
+        message: "a second YAML document starts here (`---`); a prompt file holds one prompt",
+      },
     },
     {
       what: "a duplicate key",

@@ -290,6 +290,18 @@ function checkVariables(
   if (candidate.broken || errors > 0) return errors;
   for (const name of Object.keys(spec.variables)) {
     if (used.has(name)) continue;
+    // Teams coming from Python's str.format write `{name}`: point at it, not at the declaration.
+    const single = source.parsed.singleBraces?.find((use) => use.name === name);
+    if (single) {
+      report(
+        source,
+        single,
+        "unused-variable",
+        `variable "${name}" is declared but no template uses it: did you mean {{${name}}}? Mustache leaves ${single.tag} as it is`,
+        "warning",
+      );
+      continue;
+    }
     const at = ownValue(source.parsed.declarations, name) ?? { line: 1, col: 1 };
     report(
       source,
