@@ -9,6 +9,7 @@ import { parsedPromptVersion } from "./version.js";
 
 /** One prompt file, parsed on its own, ready to be checked against the others. */
 export interface PromptSource {
+  /** The prompt name; one that ends in `/` is a folder that was not entered (its issue says why). */
   name: string;
   /** Path relative to the repository root, `/`-separated. */
   file: string;
@@ -56,6 +57,8 @@ export function validatePrompts(
   const byName = new Map<string, PromptSource[]>();
   for (const source of sources) {
     for (const issue of source.parsed.issues) issues.push({ file: source.file, ...issue });
+    // A folder that was not entered has its issue, and is no prompt to check names against.
+    if (source.name.endsWith("/")) continue;
     const list = byName.get(source.name);
     if (list) list.push(source);
     else byName.set(source.name, [source]);
