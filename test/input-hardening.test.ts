@@ -2,6 +2,8 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { assembleBundle, parseBundle } from "../src/core/bundle.js";
+import { canonicalJson } from "../src/core/json.js";
 import { cli, expectOneLineError, gitRepo, tempDir, writeFiles } from "./helpers.js";
 
 const GREETING = "variables:\n  name: string\ntemplate: Hello {{name}}!\n";
@@ -77,6 +79,45 @@ describe("names that every object inherits are not declared variables", () => {
     expect(prompt?.breaking).toEqual([
       { code: "variable-required", message: 'new required variable "constructor"' },
     ]);
+  });
+});
+
+describe("__proto__ is no name: JSON objects keyed by it would lose it", () => {
+  it("validate refuses a prompt file named __proto__, and its includer", async () => {
+    const dir = tempDir({
+      "prompts/__proto__.yaml": "template: there\n",
+      "prompts/user.yaml": 'template: "Hi {{> __proto__}}"\n',
+      "prompts/ok/__proto__x.yaml": "template: fine\n",
+    });
+    const result = await cli(dir, "validate");
+    expect(result.code).toBe(1);
+    const output = result.stdout + result.stderr;
+    expect(output).toContain(
+      'prompts/__proto__.yaml:1:1: error: prompt name "__proto__" is reserved in JavaScript objects; rename the file [bad-name]',
+    );
+    expect(output).toContain('prompts/user.yaml:1:15: error: includes "__proto__"');
+    expect(output).toContain("2 errors");
+  });
+
+  it.each([
+    [
+      "a variable __proto__",
+      '{"__proto__": {"type": "string", "required": true}}',
+      "{}",
+      "variable",
+    ],
+    ["a variant __proto__", "{}", '{"__proto__": {"weight": 10, "template": "y"}}', "variant"],
+    ["a variant default", "{}", '{"default": {"weight": 10, "template": "y"}}', "variant"],
+  ])("a bundle that names %s is refused", (_, variables, variants, what) => {
+    // JSON.parse makes "__proto__" an own key, as reading a bundle file does.
+    const prompt: unknown = JSON.parse(
+      `{"model": {}, "partials": [], "template": "x", "version": "0123456789ab", "variables": ${variables}, "variants": ${variants}}`,
+    );
+    const source = { commit: null, ref: null, dirty: false };
+    const { text } = assembleBundle([`"x":${canonicalJson(prompt)}`], source);
+    expect(() => parseBundle(text)).toThrow(
+      new RegExp(`prompt "x".*${what} "(__proto__|default)"`),
+    );
   });
 });
 
