@@ -1,10 +1,10 @@
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Issue } from "../src/core/types.js";
 import type { LoadResult } from "../src/store/load.js";
 import { loadPrompts } from "../src/store/load.js";
-import { type FileTree, tempDir } from "./helpers.js";
+import { cli, type FileTree, tempDir } from "./helpers.js";
 
 const GREETING = "variables:\n  name: string\ntemplate: Hello {{name}}\n";
 
@@ -61,7 +61,12 @@ describe("hostile prompt files each get one clear issue", () => {
     {
       what: "two YAML documents",
       text: "template: one\n---\ntemplate: two\n",
-      issue: { line: 2, col: 1, code: "yaml-syntax", message: "multiple documents" },
+      issue: {
+        line: 2,
+        col: 1,
+        code: "multiple-documents",
+        message: "a second YAML document starts here (`---`); a prompt file holds one prompt",
+      },
     },
     {
       what: "a duplicate key",
@@ -237,6 +242,43 @@ describe("hostile prompt files each get one clear issue", () => {
     expect(result.prompts.get("alias")?.file).toBe("prompts/alias.yaml");
     expect(result.prompts.get("alias")?.version).toBe(result.prompts.get("real")?.version);
     expect(result.prompts.get("library")?.template).toBe("Library body");
+  });
+
+  it("reports a symlinked folder outside the repository in validate and list", async () => {
+    const outside = tempDir({ "shared/secret.yaml": "template: top secret\n" });
+    const root = tempDir({ "prompts/shared.yaml": "template: Hi\n" });
+    symlinkSync(join(outside, "shared"), join(root, "prompts", "shared"));
+    const message = `"prompts/shared" is a symlink to ${realpathSync(join(outside, "shared"))}, a folder outside the repository`;
+
+    const validate = await cli(root, "validate");
+    expect(validate.code).toBe(1);
+    expect(validate.stdout + validate.stderr).toContain(
+      `prompts/shared:1:1: error: ${message}, whose prompts are not read; prompts must live in the repository [symlink-outside]`,
+    );
+    // The folder is reported on its own: the prompt "shared" beside it is no duplicate.
+    expect(validate.stdout + validate.stderr).not.toContain("duplicate");
+
+    const list = await cli(root, "list");
+    expect(list.code).toBe(1);
+    expect(list.stdout).toMatch(/^shared /m);
+    expect(list.stdout).not.toContain("secret");
+    expect(list.stderr).toContain(message);
+  });
+
+  it("reports a prompt folder that is itself a symlink outside the repository", async () => {
+    const outside = tempDir({ "secret.yaml": "template: top secret\n" });
+    const root = tempDir({ "prompts.config.yaml": "dir: linked\n" });
+    symlinkSync(outside, join(root, "linked"));
+    const result = await loadPrompts({ root, cache: false });
+    expect(result.issues).toEqual([
+      expect.objectContaining({
+        file: "linked",
+        code: "symlink-outside",
+        severity: "error",
+        message: expect.stringContaining("a folder outside the repository"),
+      }),
+    ]);
+    expect(result.prompts.size).toBe(0);
   });
 
   it("reports a dangling symlink", async () => {

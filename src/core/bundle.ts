@@ -1,6 +1,11 @@
 import { PromptsError } from "../errors.js";
 import { canonicalJson, isPlainObject, sha256Hex } from "./json.js";
-import { checkPromptName } from "./names.js";
+import {
+  checkPromptName,
+  DEFAULT_VARIANT,
+  VARIABLE_NAME_PATTERN,
+  VARIANT_NAME_PATTERN,
+} from "./names.js";
 import {
   type JsonObject,
   type Message,
@@ -317,12 +322,18 @@ function checkVariables(value: unknown, at: string, problems: string[]): void {
     return;
   }
   for (const [name, spec] of Object.entries(value)) {
+    // A prompt file cannot declare `__proto__`: a bundle made by hand must not either.
     const ok =
+      validName(name, VARIABLE_NAME_PATTERN) &&
       isPlainObject(spec) &&
       (VARIABLE_TYPES as readonly unknown[]).includes(spec.type) &&
       typeof spec.required === "boolean";
     if (!ok) problems.push(`${at}: variable "${name}" must be {type, required, …}`);
   }
+}
+
+function validName(name: string, pattern: RegExp): boolean {
+  return pattern.test(name) && name !== "__proto__";
 }
 
 function checkVariants(value: unknown, at: string, problems: string[]): void {
@@ -332,6 +343,10 @@ function checkVariants(value: unknown, at: string, problems: string[]): void {
   }
   for (const [name, variant] of Object.entries(value)) {
     const where = `${at}: variant "${name}"`;
+    if (!validName(name, VARIANT_NAME_PATTERN) || name === DEFAULT_VARIANT) {
+      problems.push(`${where} is not a valid variant name`);
+      continue;
+    }
     if (!isPlainObject(variant)) {
       problems.push(`${where} must be an object`);
       continue;

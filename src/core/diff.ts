@@ -4,7 +4,7 @@ import { diffArrays } from "diff/lib/diff/array.js";
 import { structuredPatch } from "diff/lib/patch/create.js";
 import { PromptsError } from "../errors.js";
 import { PromptHeaders } from "./headers.js";
-import { canonicalJson, isPlainObject } from "./json.js";
+import { canonicalJson, isPlainObject, ownValue } from "./json.js";
 import { type BodyText, childPath } from "./prompt-parts.js";
 import { promptVariables, type PromptLookup, renderedText, renderPrompt } from "./render.js";
 import type {
@@ -508,7 +508,8 @@ function diffValue(
   else if (b === undefined) out.push({ path, change: "removed", from: a });
   else if (sameJson(a, b)) return;
   else if (isPlainObject(a) && isPlainObject(b)) {
-    for (const key of sortedKeys(a, b)) diffValue(childPath(path, key), a[key], b[key], out);
+    for (const key of sortedKeys(a, b))
+      diffValue(childPath(path, key), ownValue(a, key), ownValue(b, key), out);
   } else out.push({ path, change: "changed", from: a, to: b });
 }
 
@@ -530,8 +531,8 @@ export function diffFields(a: Prompt, b: Prompt): FieldChange[] {
   // that changed, and is passed over without building the paths of its fields.
   const variables = jsonEqual(a.variables, b.variables) ? [] : sortedKeys(a.variables, b.variables);
   for (const name of variables) {
-    const before = a.variables[name];
-    const after = b.variables[name];
+    const before = ownValue(a.variables, name);
+    const after = ownValue(b.variables, name);
     if (jsonEqual(before, after)) continue;
     const path = childPath("variables", name);
     if (!before || !after) {
@@ -546,8 +547,8 @@ export function diffFields(a: Prompt, b: Prompt): FieldChange[] {
   if (!kindChanged) diffRoles("messages", a.messages, b.messages, out);
   const variants = jsonEqual(a.variants, b.variants) ? [] : sortedKeys(a.variants, b.variants);
   for (const name of variants) {
-    const before = a.variants[name];
-    const after = b.variants[name];
+    const before = ownValue(a.variants, name);
+    const after = ownValue(b.variants, name);
     if (jsonEqual(before, after)) continue;
     const path = childPath("variants", name);
     if (!before || !after) {
@@ -873,7 +874,7 @@ export function breakingChanges(
     }
   }
   for (const name of Object.keys(after).sort()) {
-    const old = before[name];
+    const old = ownValue(before, name);
     const spec = after[name] as VariableSpec;
     if (!old) continue;
     if (old.type !== spec.type) {

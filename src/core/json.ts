@@ -40,3 +40,11 @@ export function sha256Hex(text: string): string {
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/**
+ * The value of `record`'s own property `key`, or undefined: a name a user chose (a variable,
+ * a variant) must not find what every object inherits (`constructor`, `toString`).
+ */
+export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}

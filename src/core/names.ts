@@ -30,5 +30,8 @@ export function checkPromptName(name: string): string | undefined {
   if (name.split("/").some((segment) => segment === "" || segment === "." || segment === "..")) {
     return `prompt name "${name}" has an empty, "." or ".." path segment`;
   }
+  // Prompts are keyed by name in JSON objects (bundles, versions, the server's answers), where
+  // this one key would set the object's prototype instead, and the prompt would vanish.
+  if (name === "__proto__") return 'prompt name "__proto__" is reserved in JavaScript objects';
   return undefined;
 }

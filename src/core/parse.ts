@@ -72,6 +72,12 @@ export interface ParsedPromptFile {
   /** Where each declared variable's name stands. */
   declarations: Record<string, { line: number; col: number }>;
   /**
+   * `{name}` with single braces in a template, as Python's `str.format` writes a placeholder:
+   * Mustache leaves it as text, so a declared variable used only so gets a hint. Left out when
+   * there is none.
+   */
+  singleBraces?: VariableUse[];
+  /**
    * The version of a valid prompt that includes no partial, which nothing else changes: kept
    * with the parse (and so in the parse cache), it is not computed again on every load.
    */
@@ -97,6 +103,9 @@ const MESSAGE_KEYS = ["role", "content"] as const;
 /** The YAML aliases one file may expand: enough for real reuse, far too few for a "billion laughs". */
 const MAX_ALIAS_COUNT = 100;
 
+/** `{name}` alone, not inside `{{…}}` or `{{{…}}}`: a `str.format` placeholder. */
+const SINGLE_BRACES = /(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})/g;
+
 const LITERAL_HINT =
   "if the braces are literal text, set `raw: true` or choose other `delimiters` for this prompt";
 
@@ -120,6 +129,11 @@ export function parsePromptSource(
   const source = normalizeSource(text);
   try {
     const parsed = new FileParser(source, simpleYaml).run();
+    const control = controlCharacterIssue(source);
+    if (control) {
+      parsed.issues.unshift(control);
+      parsed.valid = false;
+    }
     if (parsed.valid && parsed.spec && parsed.partialRefs.length === 0) {
       parsed.ownVersion = promptVersion(parsed.spec);
     }
@@ -152,6 +166,35 @@ export function normalizeSource(text: string): string {
   return withoutBom.includes("\r") ? withoutBom.replace(/\r\n?/g, "\n") : withoutBom;
 }
 
+/**
+ * C0 control characters but tab, line feed and carriage return, and DEL. Typed into a file as
+ * they are, they are invisible in an editor and a review (git even calls the file binary); an
+ * escape in a double-quoted string (`"\u0007"`) is visible, and stays allowed.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+
+/** The first raw control character of a file as an issue, counting the others. */
+function controlCharacterIssue(source: string): FileIssue | undefined {
+  CONTROL_CHARACTER.lastIndex = 0;
+  const first = CONTROL_CHARACTER.exec(source);
+  if (!first) return undefined;
+  const more = (source.match(CONTROL_CHARACTER)?.length ?? 1) - 1;
+  const before = source.slice(0, first.index);
+  const line = before.split("\n").length;
+  const col = first.index - before.lastIndexOf("\n");
+  const code = (first[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
+  const others = more === 0 ? "" : ` (and ${more} more)`;
+  return {
+    line,
+    col,
+    path: "",
+    code: "control-character",
+    severity: "error",
+    message: `control character U+${code} in the file${others}, invisible in an editor; delete it, or write it as "\\u${code}" in a double-quoted string if you mean it`,
+  };
+}
+
 function describeNode(node: AnyNode): string {
   if (node === null || node === undefined) return "nothing";
   if (isMap(node)) return "a mapping";
@@ -172,6 +215,7 @@ class FileParser {
   private readonly uses: VariableUse[] = [];
   private readonly partialRefs: PartialRef[] = [];
   private readonly declarations: Record<string, { line: number; col: number }> = {};
+  private singleBraces: VariableUse[] | undefined;
   private doc!: Document;
   private tags: [string, string] = DEFAULT_TAGS;
   private raw = false;
@@ -189,6 +233,7 @@ class FileParser {
       uses: this.uses,
       partialRefs: this.partialRefs,
       declarations: this.declarations,
+      ...(this.singleBraces ? { singleBraces: this.singleBraces } : {}),
       valid: false,
     });
     const simple = this.simpleYaml
@@ -215,6 +260,25 @@ class FileParser {
       const { line, col } = this.lineCounter.linePos(error.pos[0]);
       if (overflow) {
         this.push(line, col, "", "yaml-syntax", "YAML: nesting is too deep to read");
+        continue;
+      }
+      if (error.code === "MULTIPLE_DOCS") {
+        this.push(
+          line,
+          col,
+          "",
+          "multiple-documents",
+          "a second YAML document starts here (`---`); a prompt file holds one prompt: remove the `---`, or move what follows to a file of its own",
+        );
+        continue;
+      }
+      // A value that starts with `{{` breaks the line: one hint for the line says why.
+      const braces = this.bracesOnLine(line);
+      if (braces) {
+        if (!seen.has(`braces:${line}`)) {
+          seen.add(`braces:${line}`);
+          this.push(line, braces.col, "", "unquoted-braces", bracesHint(braces.key, braces.tag));
+        }
         continue;
       }
       this.issues.push({
@@ -644,6 +708,21 @@ class FileParser {
     return messages.length === seq.items.length ? messages : undefined;
   }
 
+  /**
+   * Where a line holds `key: {{…`, a value YAML reads as a mapping (or fails on), with the key
+   * and the first tag.
+   */
+  private bracesOnLine(line: number): { col: number; key: string; tag: string } | undefined {
+    const starts = this.lineCounter.lineStarts;
+    const start = starts[line - 1];
+    if (start === undefined) return undefined;
+    const text = this.source.slice(start, starts[line] ?? this.source.length);
+    const match = /^(\s*(?:-\s+)?([A-Za-z_][\w.-]*):[ \t]+)(\{\{[^}\n]*\}*)/.exec(text);
+    if (!match) return undefined;
+    const [, before = "", key = "", tag = ""] = match;
+    return { col: before.length + 1, key, tag };
+  }
+
   /** Reads a template string and records the variables and partials it uses. */
   private readTemplate(node: AnyNode, path: string): string | undefined {
     const scalar = this.resolve(node);
@@ -687,7 +766,18 @@ class FileParser {
       const { line, col } = this.locate(scalar, text, partial.offset, partial.length);
       this.partialRefs.push({ name: partial.name, line, col, path });
     }
+    if (this.tags === DEFAULT_TAGS && text.includes("{")) this.findSingleBraces(scalar, text, path);
     return text;
+  }
+
+  /** Records each `{name}` of a template: see {@link ParsedPromptFile.singleBraces}. */
+  private findSingleBraces(scalar: Scalar, text: string, path: string): void {
+    for (const match of text.matchAll(SINGLE_BRACES)) {
+      const [tag, name = ""] = match;
+      const { line, col } = this.locate(scalar, text, match.index, tag.length);
+      const use = { name, tag, line, col, path, sections: [], literalLike: false };
+      (this.singleBraces ??= []).push(use);
+    }
   }
 
   private readDelimiters(node: AnyNode): [string, string] | undefined {
@@ -713,6 +803,17 @@ class FileParser {
   private readString(node: AnyNode, path: string): string | undefined {
     const value = this.resolve(node);
     if (isScalar(value) && typeof value.value === "string") return value.value;
+    if (isMap(value) && value.range && this.source.startsWith("{{", value.range[0])) {
+      const { line } = this.lineCounter.linePos(value.range[0]);
+      const key =
+        path
+          .split(".")
+          .at(-1)
+          ?.replace(/\[\d+\]$/, "") ?? path;
+      const tag = this.bracesOnLine(line)?.tag ?? "{{…}}";
+      this.add(value, path, "unquoted-braces", bracesHint(key, tag));
+      return undefined;
+    }
     this.add(
       value ?? node,
       path,
@@ -831,6 +932,11 @@ class FileParser {
   ): void {
     this.issues.push({ line, col, path, code, message, severity });
   }
+}
+
+/** The hint for `key: {{name}} …`, which YAML reads as a mapping (a flow map) rather than text. */
+function bracesHint(key: string, tag: string): string {
+  return `YAML reads a value that starts with "{" as a mapping, not text: quote it (${key}: "${tag} …") or use \`${key}: |\` with the text on the lines below`;
 }
 
 function joinPath(parent: string, key: string): string {

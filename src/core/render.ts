@@ -65,6 +65,47 @@ const renderConfig = (tags: [string, string]) => ({
 });
 const configs = new Map<string, ReturnType<typeof renderConfig>>();
 
+/**
+ * Mustache's name lookup, on own properties only. Mustache looks a name up with `in` and runs
+ * a function it finds as a lambda: `{{list.toString}}` would print `[object Object]` and
+ * `{{list.constructor.name}}` would print `Array`. Values are JSON data, so a name is present
+ * only as an own property, and a function is never a value.
+ */
+class DataContext extends Mustache.Context {
+  private readonly found = new Map<string, unknown>();
+
+  override push(view: unknown): Mustache.Context {
+    return new DataContext(view, this);
+  }
+
+  override lookup(name: string): unknown {
+    if (name === ".") return this.view;
+    if (this.found.has(name)) return this.found.get(name);
+    const path = name.split(".");
+    let hit = lookupPath(this.view, path);
+    for (let context = this.parent; !hit && context; context = context.parent) {
+      hit = lookupPath(context.view, path);
+    }
+    const value = typeof hit?.value === "function" ? undefined : hit?.value;
+    this.found.set(name, value);
+    return value;
+  }
+}
+
+/**
+ * The value at `path` under `view`, as Mustache finds it: a plain name only on an object; a
+ * dotted one also on a string (`{{name.length}}`).
+ */
+function lookupPath(view: unknown, path: readonly string[]): { value: unknown } | undefined {
+  if (path.length === 1 && (typeof view !== "object" || view === null)) return undefined;
+  let value = view;
+  for (const key of path) {
+    if (value === null || value === undefined || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return { value };
+}
+
 const acceptedVariables = new WeakMap<Prompt, Record<string, VariableSpec>>();
 
 /** The variables a prompt accepts: its own and those of the partials it includes. */
@@ -162,7 +203,7 @@ function renderTemplate(
     prompt.partials.length === 0
       ? undefined
       : (partial: string) => requirePrompt(prompts, partial, prompt.name).template;
-  return writer.render(template, view, partials, config);
+  return writer.render(template, new DataContext(view), partials, config);
 }
 
 function requirePrompt(prompts: PromptLookup, name: string, includer: string): Prompt {

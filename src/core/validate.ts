@@ -1,3 +1,4 @@
+import { ownValue } from "./json.js";
 import { checkPromptName } from "./names.js";
 import { rememberParsedSpec } from "./parsed-spec.js";
 import type { ParsedPromptFile } from "./parse.js";
@@ -8,6 +9,7 @@ import { parsedPromptVersion } from "./version.js";
 
 /** One prompt file, parsed on its own, ready to be checked against the others. */
 export interface PromptSource {
+  /** The prompt name; one that ends in `/` is a folder that was not entered (its issue says why). */
   name: string;
   /** Path relative to the repository root, `/`-separated. */
   file: string;
@@ -55,6 +57,8 @@ export function validatePrompts(
   const byName = new Map<string, PromptSource[]>();
   for (const source of sources) {
     for (const issue of source.parsed.issues) issues.push({ file: source.file, ...issue });
+    // A folder that was not entered has its issue, and is no prompt to check names against.
+    if (source.name.endsWith("/")) continue;
     const list = byName.get(source.name);
     if (list) list.push(source);
     else byName.set(source.name, [source]);
@@ -261,12 +265,17 @@ function checkVariables(
   for (const use of source.parsed.uses) {
     used.add(use.name);
     const scoped = use.sections.some((section) => {
-      const type = declared[section.split(".")[0] ?? section]?.type;
+      const type = ownValue(declared, section.split(".")[0] ?? section)?.type;
       // Inside a section over a list or an object, names are fields of its items, not variables.
       return type === undefined || type === "array" || type === "object";
     });
     // A declaration with an error of its own was reported already: do not call it missing too.
-    if (scoped || declared[use.name] || source.parsed.declarations[use.name]) continue;
+    if (
+      scoped ||
+      Object.hasOwn(declared, use.name) ||
+      Object.hasOwn(source.parsed.declarations, use.name)
+    )
+      continue;
     const hint = use.literalLike
       ? `; if ${use.tag} is literal text, set \`raw: true\` or choose other \`delimiters\``
       : "; declare it under `variables`";
@@ -284,7 +293,19 @@ function checkVariables(
   if (candidate.broken || errors > 0) return errors;
   for (const name of Object.keys(spec.variables)) {
     if (used.has(name)) continue;
-    const at = source.parsed.declarations[name] ?? { line: 1, col: 1 };
+    // Teams coming from Python's str.format write `{name}`: point at it, not at the declaration.
+    const single = source.parsed.singleBraces?.find((use) => use.name === name);
+    if (single) {
+      report(
+        source,
+        single,
+        "unused-variable",
+        `variable "${name}" is declared but no template uses it: did you mean {{${name}}}? Mustache leaves ${single.tag} as it is`,
+        "warning",
+      );
+      continue;
+    }
+    const at = ownValue(source.parsed.declarations, name) ?? { line: 1, col: 1 };
     report(
       source,
       { ...at, path: `variables.${name}` },

@@ -4,11 +4,13 @@ import type { PromptSpec, VariableSpec, VariableType } from "./types.js";
 
 const TRUE_WORDS = new Set(["true", "yes", "1", "on"]);
 const FALSE_WORDS = new Set(["false", "no", "0", "off"]);
+const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 /**
  * Turns a command-line value (`--var n=3`) into the type its variable declares: a number for
- * `number`, a boolean for `boolean`, parsed JSON for `array`/`object`. An undeclared variable's
- * value stays a string (rendering then reports it as unknown).
+ * `number` (written as in JSON: no hex, `Infinity` or `NaN`), a boolean for `boolean`, parsed JSON
+ * for `array`/`object`. An undeclared variable's value stays a string (rendering then reports
+ * it as unknown).
  */
 export function coerceVariable(name: string, spec: VariableSpec | undefined, raw: string): unknown {
   const fail = (expected: string): never => {
@@ -22,8 +24,10 @@ export function coerceVariable(name: string, spec: VariableSpec | undefined, raw
     case "string":
       return raw;
     case "number": {
-      const value = raw.trim() === "" ? Number.NaN : Number(raw);
-      return Number.isFinite(value) ? value : fail("a number");
+      // Number() would also take "0x10", "0b1", "Infinity" and "": only what JSON calls a number.
+      const text = raw.trim();
+      const value = JSON_NUMBER.test(text) ? Number(text) : Number.NaN;
+      return Number.isFinite(value) ? value : fail("a number written as in JSON (3, -0.5, 1e3)");
     }
     case "boolean": {
       const word = raw.trim().toLowerCase();

@@ -61,7 +61,8 @@ export function fileProblem(code: string, message: string): { problem: FileIssue
   return { problem: { line: 1, col: 1, path: "", code, message, severity: "error" } };
 }
 
-function firstInvalidUtf8(bytes: Uint8Array): { offset: number; line: number; col: number } {
+/** Where the bytes stop being UTF-8: the byte's offset, and its line and column (in bytes). */
+export function firstInvalidUtf8(bytes: Uint8Array): { offset: number; line: number; col: number } {
   let line = 1;
   let lineStart = 0;
   let i = 0;

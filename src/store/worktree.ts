@@ -13,6 +13,7 @@ import {
 
 /** A prompt file found in the working tree. */
 export interface WorktreeEntry {
+  /** The prompt name; a name that ends in `/` is a folder that was not entered (see `problem`). */
   name: string;
   file: string;
   /** Absolute path to read (a symlink's resolved target). */
@@ -55,7 +56,14 @@ export async function listWorktreePrompts(root: string, dir: string): Promise<Wo
           await walk(path, `${file}/`, `${namePrefix}${entry.name}/`);
           return;
         }
-        if (!isPromptFileName(entry.name)) return;
+        if (!isPromptFileName(entry.name)) {
+          if (entry.isSymbolicLink()) {
+            const outside = await folderLinkOutside(rootReal, path, file);
+            if (outside)
+              found.push({ name: `${namePrefix}${entry.name}/`, file, path, ...outside });
+          }
+          return;
+        }
         if (entry.isSymbolicLink()) {
           found.push(await followLink(rootReal, path, { name, file, path }));
           return;
@@ -64,7 +72,10 @@ export async function listWorktreePrompts(root: string, dir: string): Promise<Wo
       }),
     );
   };
-  await walk(base, `${toPosix(relative(root, base))}/`, "");
+  const top = toPosix(relative(root, base));
+  const outside = await folderLinkOutside(rootReal, base, top);
+  if (outside) return [{ name: "/", file: top, path: base, ...outside }];
+  await walk(base, `${top}/`, "");
   found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return found;
 }
@@ -116,6 +127,25 @@ async function followLink(
     };
   }
   return { ...entry, path: target };
+}
+
+/**
+ * The problem of a folder (or a symlink to one, or below one) that lies outside the repository:
+ * its prompts are not read, and the folder is reported rather than silently left out.
+ */
+async function folderLinkOutside(
+  rootReal: string,
+  path: string,
+  file: string,
+): Promise<Pick<WorktreeEntry, "problem"> | undefined> {
+  const target = await realpath(path).catch(() => undefined);
+  if (target === undefined || isInside(rootReal, target)) return undefined;
+  const info = await stat(target).catch(() => undefined);
+  if (!info?.isDirectory()) return undefined;
+  return fileProblem(
+    "symlink-outside",
+    `"${file}" is a symlink to ${target}, a folder outside the repository, whose prompts are not read; prompts must live in the repository`,
+  );
 }
 
 /** True when `path` is `root` or below it. */
