@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative } from "node:path";
-import { PromptsError } from "../errors.js";
+import { isSystemError, PromptsError, systemErrorText } from "../errors.js";
 
 /**
  * Writes `text` to a temp file in the target's folder, flushes it to disk and renames it over
@@ -26,8 +26,7 @@ export async function writeFileAtomic(target: string, text: string, what: string
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "EISDIR" ? "it is a folder" : (code ?? String(error));
+    const reason = isSystemError(error) ? systemErrorText(error) : String(error);
     throw new PromptsError("E_IO", `cannot ${stage} ${what}: ${reason}`, { cause: error });
   }
   await syncFolder(folder);
