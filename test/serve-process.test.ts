@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { cpSync, readFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
+import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN, PROJECT_ROOT, runBin, tempDir } from "./helpers.js";
@@ -327,5 +328,38 @@ describe("prompts serve (the built binary)", () => {
       expect(result.stderr).toMatch(new RegExp(args[0] as string));
       expect(result.stderr).not.toMatch(/ {4}at /);
     }
+  });
+
+  it("a port in use: one line naming the address and what to try, exit 1, promptly", async () => {
+    const root = promptTree();
+    const busy = createNetServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (busy.address() as { port: number }).port;
+      const serve = startServe(root, ["--port", String(port)]);
+      // It never serves: that is the point.
+      serve.url.catch(() => undefined);
+      const exit = await exitOf(serve, 10_000);
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(serve.stdout()).toBe("");
+      expect(serve.stderr()).toBe(
+        `✗ cannot listen on 127.0.0.1:${port}: address already in use (try --port 0)\n`,
+      );
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  });
+
+  it("an address that is not this machine's: one line, exit 1, promptly (nothing is sent anywhere)", async () => {
+    // Binding fails locally (EADDRNOTAVAIL) before any packet could leave.
+    const root = promptTree();
+    const serve = startServe(root, ["--host", "10.255.255.1", "--token", "s3cret"]);
+    serve.url.catch(() => undefined);
+    const exit = await exitOf(serve, 10_000);
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(serve.stdout()).toBe("");
+    expect(serve.stderr()).toBe(
+      "✗ cannot listen on 10.255.255.1:0: address not available (10.255.255.1 is not an address of this machine; try --host 127.0.0.1)\n",
+    );
   });
 });

@@ -17,6 +17,7 @@ import { PromptsError } from "../errors.js";
 import { findRoot } from "../store/config.js";
 import { usageStats } from "../store/stats.js";
 import { type Snapshot, SnapshotBuilder } from "./snapshot.js";
+import { listen } from "./listen.js";
 import { followRef, followWorkingTree, type SourceListener } from "./source.js";
 import { UsageLog } from "./usage-log.js";
 
@@ -415,13 +416,14 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   server.keepAliveTimeout = 5_000;
 
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? DEFAULT_PORT, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  try {
+    await listen(server, options.port ?? DEFAULT_PORT, host);
+  } catch (error) {
+    // Nothing may keep the process alive once it has failed to start: the watcher goes too.
+    await stopSource();
+    await usage.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const heartbeat = setInterval(() => {
