@@ -1,4 +1,7 @@
-import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type PromptServer, type ServeOptions } from "../src/server/app.js";
@@ -33,9 +36,11 @@ interface SseEvent {
 
 const servers: PromptServer[] = [];
 const streams: AbortController[] = [];
+const mounts: string[] = [];
 afterEach(async () => {
   for (const controller of streams.splice(0)) controller.abort();
   await Promise.all(servers.splice(0).map((server) => server.close()));
+  for (const dir of mounts.splice(0)) execFileSync("umount", [dir]);
 });
 
 /** A server on a free port whose log lines are kept in `logs`. */
@@ -274,5 +279,276 @@ describe("--ref: a ref that cannot be read shows in /healthz", () => {
     git(repo, "reset", "-q", "--hard", "main");
     await waitUntil("healthz to be ok again", async () => (await health(url)).ok);
     expect(await health(url)).toMatchObject({ hash: good, last_error: null });
+  });
+});
+
+/** Sends the headers and half the body of a request, then drops the connection. */
+async function abortMidBody(url: string, path: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  const body = JSON.stringify({ variables: { name: "x".repeat(2000) } });
+  const socket = connect(Number(port), hostname);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 1000)}`,
+  );
+  // The server has read the headers and is waiting for the rest once it answers nothing yet:
+  // give it the first half, then go.
+  await new Promise((resolve) => setImmediate(resolve));
+  const closed = new Promise((resolve) => socket.once("close", resolve));
+  socket.destroy();
+  await closed;
+}
+
+describe("requests that go wrong", () => {
+  it("a client that aborts its request mid-body is not logged as an error; the server goes on", async () => {
+    const root = tempDir(PROMPTS);
+    const { url, logs } = await serve(root);
+    for (const path of ["/v1/prompts/greeting/render", "/v1/usage"]) {
+      await abortMidBody(url, path);
+      // Each answered request on a new connection comes after the aborted one was handled.
+      for (let i = 0; i < 3; i++) expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    }
+    const render = await fetch(`${url}/v1/prompts/greeting/render`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ variables: { name: "Ada" } }),
+    });
+    expect(render.status).toBe(200);
+    await render.arrayBuffer();
+    expect(logs.filter((line) => line.startsWith("✗"))).toEqual([]);
+    expect(logs.join("\n")).not.toMatch(STACK_LINE);
+  });
+
+  it("JSON nested deeper than 64 is 400, never a stack overflow; 64 deep is fine", async () => {
+    const root = tempDir(PROMPTS);
+    const { url, logs } = await serve(root);
+    const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+    const event = (metadataDepth: number) =>
+      `{"type":"usage","name":"greeting","version":"0123456789ab","metadata":{"deep":${nested(metadataDepth)}}}`;
+    for (const depth of [65, 10_000, 200_000]) {
+      const response = await getJson<{ error: { code: string; message: string } }>(
+        `${url}/v1/usage`,
+        { method: "POST", headers: { "content-type": "application/json" }, body: event(depth) },
+      );
+      expect({ depth, status: response.status, code: response.body.error.code }).toEqual({
+        depth,
+        status: 400,
+        code: "invalid_json",
+      });
+      expect(response.body.error.message).toMatch(/more than 64 deep/);
+      const render = await getJson<{ error: { code: string } }>(
+        `${url}/v1/prompts/greeting/render`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: `{"variables":{"name":"Ada","x":${nested(depth)}}}`,
+        },
+      );
+      expect({ depth, status: render.status }).toEqual({ depth, status: 400 });
+    }
+    // Brackets inside strings are text, not nesting.
+    const inString = await fetch(`${url}/v1/usage`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        type: "usage",
+        name: "greeting",
+        version: "0123456789ab",
+        metadata: { text: "[{".repeat(1000), quote: '"]\\' },
+      }),
+    });
+    expect(inString.status).toBe(202);
+    await inString.arrayBuffer();
+    // The event object, metadata and 62 arrays: 64 levels in all.
+    const atLimit = await fetch(`${url}/v1/usage`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: event(62),
+    });
+    expect(atLimit.status).toBe(202);
+    await atLimit.arrayBuffer();
+    expect(logs.filter((line) => line.startsWith("✗"))).toEqual([]);
+  });
+
+  it("HEAD on every GET route answers with GET's status and headers, and no body", async () => {
+    const root = tempDir(PROMPTS);
+    const { url } = await serve(root);
+    const raw = (method: string, path: string) =>
+      new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>(
+        (resolve, reject) => {
+          const { hostname, port } = new URL(url);
+          const request = httpRequest({ hostname, port, path, method }, (response) => {
+            const chunks: Buffer[] = [];
+            // The event stream stays open after GET's headers: only they are compared.
+            if (path === "/v1/events" && method === "GET") {
+              response.destroy();
+              resolve({
+                status: response.statusCode ?? 0,
+                headers: response.headers,
+                body: Buffer.alloc(0),
+              });
+              return;
+            }
+            response.on("data", (chunk: Buffer) => chunks.push(chunk));
+            response.on("end", () =>
+              resolve({
+                status: response.statusCode ?? 0,
+                headers: response.headers,
+                body: Buffer.concat(chunks),
+              }),
+            );
+          });
+          request.on("error", reject);
+          request.end();
+        },
+      );
+    // The date may tick between the two; a body HEAD does not send needs no chunked framing.
+    const comparable = (headers: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.entries(headers).filter(([name]) => name !== "date" && name !== "transfer-encoding"),
+      );
+    for (const path of [
+      "/healthz",
+      "/v1/bundle",
+      "/v1/prompts",
+      "/v1/prompts?format=flat",
+      "/v1/prompts/greeting",
+      "/v1/prompts/team/notes",
+      "/v1/prompts/nosuch",
+      "/v1/stats",
+      "/v1/events",
+    ]) {
+      const get = await raw("GET", path);
+      const head = await raw("HEAD", path);
+      expect({ path, status: head.status }).toEqual({ path, status: get.status });
+      expect({ path, status: head.status }).not.toMatchObject({ status: 405 });
+      expect({ path, headers: comparable(head.headers) }).toEqual({
+        path,
+        headers: comparable(get.headers),
+      });
+      expect({ path, body: head.body.length }).toEqual({ path, body: 0 });
+    }
+    // HEAD is no way around a route's method: the render route still wants POST.
+    expect((await raw("HEAD", "/v1/prompts/greeting/render")).status).toBe(405);
+  });
+});
+
+/** Mounts a small tmpfs on `dir` (as root); false when this machine does not let us. */
+function mountTmpfs(dir: string, options: { sizeKiB: number; readOnly?: boolean }): boolean {
+  mkdirSync(dir, { recursive: true });
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${options.sizeKiB}k`, "tmpfs", dir], {
+      stdio: "ignore",
+    });
+  } catch {
+    return false;
+  }
+  mounts.unshift(dir);
+  return true;
+}
+
+/** Fills a mounted tmpfs to the last byte. */
+function fill(dir: string): void {
+  try {
+    writeFileSync(join(dir, "filler"), Buffer.alloc(64 * 1024 * 1024));
+  } catch (error) {
+    expect((error as NodeJS.ErrnoException).code).toBe("ENOSPC");
+  }
+}
+
+const remountReadOnly = (dir: string) =>
+  execFileSync("mount", ["-o", "remount,ro", dir], { stdio: "ignore" });
+
+const canMount = (() => {
+  try {
+    return process.getuid?.() === 0;
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!canMount)(
+  "a full or read-only disk is named as such, never an internal error",
+  () => {
+    it("publish --out onto a full disk: one line naming the file and ENOSPC, exit 1", async () => {
+      const root = tempDir(PROMPTS);
+      const disk = join(root, "full");
+      expect(mountTmpfs(disk, { sizeKiB: 64 })).toBe(true);
+      fill(disk);
+      const result = await cli(root, "publish", "--out", "full/prompts.json");
+      expectOneLineError(
+        result,
+        1,
+        "cannot write the bundle full/prompts.json: no space left on device (ENOSPC)",
+      );
+    });
+
+    it("publish --out onto a read-only disk: one line naming the file and EROFS, exit 1", async () => {
+      const root = tempDir(PROMPTS);
+      const disk = join(root, "ro");
+      expect(mountTmpfs(disk, { sizeKiB: 64 })).toBe(true);
+      remountReadOnly(disk);
+      const result = await cli(root, "publish", "--out", "ro/prompts.json");
+      expectOneLineError(
+        result,
+        1,
+        "cannot write the bundle ro/prompts.json: read-only file system (EROFS)",
+      );
+    });
+
+    it("init in a repository on a read-only disk: one line naming the file and EROFS, exit 1", async () => {
+      const disk = join(tempDir(), "repo");
+      expect(mountTmpfs(disk, { sizeKiB: 1024 })).toBe(true);
+      git(disk, "init", "-q");
+      mkdirSync(join(disk, "prompts"));
+      remountReadOnly(disk);
+      const result = await cli(disk, "init");
+      expectOneLineError(
+        result,
+        1,
+        "cannot write prompts/hello.yaml: read-only file system (EROFS)",
+      );
+    });
+
+    it("the server: usage onto a full disk is a 503 naming ENOSPC, logged in one line", async () => {
+      const root = tempDir(PROMPTS);
+      const disk = join(root, ".prompts/usage");
+      expect(mountTmpfs(disk, { sizeKiB: 64 })).toBe(true);
+      fill(disk);
+      const { url, logs } = await serve(root);
+      const response = await getJson<{ error: { code: string; message: string } }>(
+        `${url}/v1/usage`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ type: "usage", name: "greeting", version: "0123456789ab" }),
+        },
+      );
+      expect(response.status).toBe(503);
+      expect(response.body.error.message).toMatch(/no space left on device \(ENOSPC\)/);
+      expect(response.body.error.message).not.toMatch(/internal/);
+      expect(logs.join("\n")).toMatch(/ENOSPC/);
+      expect(logs.join("\n")).not.toMatch(STACK_LINE);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    });
+  },
+);
+
+describe("system errors in the server's other routes", () => {
+  it("/v1/stats over a usage log that is a folder: 500 naming it, one log line, no stack", async () => {
+    const root = tempDir(PROMPTS);
+    mkdirSync(join(root, ".prompts/usage/events.jsonl"), { recursive: true });
+    const { url, logs } = await serve(root);
+    const response = await getJson<{ error: { code: string; message: string } }>(`${url}/v1/stats`);
+    expect(response.status).toBe(500);
+    expect(response.body.error).toEqual({
+      code: "system_error",
+      message: expect.stringMatching(/it is a folder \(EISDIR\)/) as string,
+    });
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatch(/^✗ GET \/v1\/stats: .*\(EISDIR\)$/);
   });
 });

@@ -17,6 +17,8 @@ import { PromptsError } from "../errors.js";
 import { findRoot } from "../store/config.js";
 import { usageStats } from "../store/stats.js";
 import { type Snapshot, SnapshotBuilder } from "./snapshot.js";
+import { systemFailure } from "./failure.js";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-body.js";
 import { listen } from "./listen.js";
 import { followRef, followWorkingTree, type SourceListener } from "./source.js";
 import { UsageLog } from "./usage-log.js";
@@ -182,6 +184,12 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     const text = Buffer.concat(chunks).toString("utf8");
     if (text.trim() === "")
       throw new HttpError(400, "invalid_json", "the body is empty; send JSON");
+    if (nestsDeeperThan(text))
+      throw new HttpError(
+        400,
+        "invalid_json",
+        `the body nests arrays and objects more than ${MAX_JSON_DEPTH} deep`,
+      );
     try {
       return JSON.parse(text);
     } catch (error) {
@@ -207,7 +215,10 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     const query = () =>
       (parsedQuery ??= new URLSearchParams(queryAt === -1 ? "" : target.slice(queryAt + 1)));
     const method = request.method ?? "GET";
-    const allow = (...methods: string[]) => {
+    const allow = (...listed: string[]) => {
+      // HEAD is GET without the body (Node leaves the body out): every GET route answers it.
+      const methods =
+        listed.includes("GET") && !listed.includes("HEAD") ? [...listed, "HEAD"] : listed;
       if (!methods.includes(method)) {
         response.setHeader("allow", methods.join(", "));
         throw new HttpError(
@@ -327,6 +338,10 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
         connection: "keep-alive",
         "x-accel-buffering": "no",
       });
+      if (method === "HEAD") {
+        response.end();
+        return;
+      }
       response.write(
         `retry: 1000\nevent: bundle\ndata: ${JSON.stringify({ hash: snapshot.hash, changed: [] })}\n\n`,
       );
@@ -393,13 +408,24 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
       );
     }
     handle(request, response).catch((error: unknown) => {
-      if (response.headersSent) {
+      // A client that went away (an aborted upload, a closed tab) has nobody to hear an answer,
+      // and is not the server's error.
+      if (response.headersSent || response.socket?.destroyed !== false) {
         response.destroy();
         return;
       }
       if (error instanceof HttpError) {
         if (error.status === 413) response.setHeader("connection", "close");
         sendJson(response, error.status, { error: { code: error.code, message: error.message } });
+        return;
+      }
+      const failure = systemFailure(error, root);
+      if (failure) {
+        // A full disk, a read-only folder: what it is, not an "internal error" with a stack.
+        log(`✗ ${request.method} ${request.url}: ${failure.message}`);
+        sendJson(response, failure.status, {
+          error: { code: failure.code, message: failure.message },
+        });
         return;
       }
       log(
