@@ -275,7 +275,9 @@ describe("prompts publish", () => {
     writeFileSync(join(dir, "out/keep.txt"), "kept");
     const result = await cli(dir, "publish", "--out", "out/bundle.json");
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe("✗ cannot write the bundle out/bundle.json: it is a folder\n");
+    expect(result.stderr).toBe(
+      "✗ cannot write the bundle out/bundle.json: it is a folder (EISDIR)\n",
+    );
     expect(readdirSync(join(dir, "out")).sort()).toEqual(["bundle.json", "keep.txt"]);
     expect(readdirSync(join(dir, "out/bundle.json"))).toEqual([]);
   });

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { cpSync, readFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, readFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
+import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN, PROJECT_ROOT, runBin, tempDir } from "./helpers.js";
@@ -84,7 +85,7 @@ async function waitForText(read: () => string, pattern: RegExp, timeoutMs = 5000
 }
 
 /** Waits for the process to exit, failing after `timeoutMs`. */
-async function exitOf(serve: ServeProcess, timeoutMs = 10_000) {
+async function exitOf(serve: Pick<ServeProcess, "exited" | "stderr">, timeoutMs = 10_000) {
   let timer: NodeJS.Timeout | undefined;
   const result = await Promise.race([
     serve.exited,
@@ -328,4 +329,73 @@ describe("prompts serve (the built binary)", () => {
       expect(result.stderr).not.toMatch(/ {4}at /);
     }
   });
+
+  it("a port in use: one line naming the address and what to try, exit 1, promptly", async () => {
+    const root = promptTree();
+    const busy = createNetServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (busy.address() as { port: number }).port;
+      const serve = startServe(root, ["--port", String(port)]);
+      // It never serves: that is the point.
+      serve.url.catch(() => undefined);
+      const exit = await exitOf(serve, 10_000);
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(serve.stdout()).toBe("");
+      expect(serve.stderr()).toBe(
+        `✗ cannot listen on 127.0.0.1:${port}: address already in use (try --port 0)\n`,
+      );
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  });
+
+  it("an address that is not this machine's: one line, exit 1, promptly (nothing is sent anywhere)", async () => {
+    // Binding fails locally (EADDRNOTAVAIL) before any packet could leave.
+    const root = promptTree();
+    const serve = startServe(root, ["--host", "10.255.255.1", "--token", "s3cret"]);
+    serve.url.catch(() => undefined);
+    const exit = await exitOf(serve, 10_000);
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(serve.stdout()).toBe("");
+    expect(serve.stderr()).toBe(
+      "✗ cannot listen on 10.255.255.1:0: address not available (10.255.255.1 is not an address of this machine; try --host 127.0.0.1)\n",
+    );
+  });
+
+  /** The lowest port anyone may bind here; undefined when the system does not say. */
+  const unprivilegedStart = (() => {
+    const path = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+    return existsSync(path) ? Number(readFileSync(path, "utf8")) : undefined;
+  })();
+
+  it.skipIf(unprivilegedStart === undefined || unprivilegedStart <= 80)(
+    "a port it may not bind: one line saying so and what to try, exit 1",
+    async () => {
+      const root = promptTree();
+      // Root may bind any port: the server runs as nobody, who may not bind port 80.
+      chmodSync(root, 0o755);
+      const asRoot = process.getuid?.() === 0;
+      const child = spawn(process.execPath, [BIN, "serve", "--port", "80"], {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: "1", HOME: root },
+        stdio: ["ignore", "pipe", "pipe"],
+        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+      });
+      children.push(child);
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+        (resolve) => child.once("exit", (code, signal) => resolve({ code, signal })),
+      );
+      const serve = { exited, stderr: () => stderr };
+      expect(await exitOf(serve, 10_000)).toEqual({ code: 1, signal: null });
+      expect(stdout).toBe("");
+      expect(stderr).toBe(
+        "✗ cannot listen on 127.0.0.1:80: permission denied (ports below 1024 need privileges; try a port above 1024)\n",
+      );
+    },
+  );
 });

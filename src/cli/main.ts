@@ -1,5 +1,12 @@
 import { CommanderError } from "./commander.js";
-import { EXIT_BUG, EXIT_USAGE, PromptsError } from "../errors.js";
+import {
+  describeSystemError,
+  EXIT_BUG,
+  EXIT_INVALID,
+  EXIT_USAGE,
+  isSystemError,
+  PromptsError,
+} from "../errors.js";
 import type { CliIO } from "./io.js";
 import { createProgram } from "./program.js";
 
@@ -37,6 +44,12 @@ function reportError(error: unknown, io: CliIO): number {
       io.stderr.write(`  - ${line}\n`);
     if (io.env.DEBUG) io.stderr.write(`${error.stack}\n`);
     return error.exitCode;
+  }
+  // The disk is full, the folder read-only, a file not ours: the user's to fix, not a bug.
+  if (isSystemError(error)) {
+    io.stderr.write(`✗ ${describeSystemError(error, io.cwd)}\n`);
+    if (io.env.DEBUG) io.stderr.write(`${error.stack}\n`);
+    return EXIT_INVALID;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   io.stderr.write(`✗ internal error in gitprompts (please report it): ${stack}\n`);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Stats } from "node:fs";
 import { lstat, mkdir, open, readlink, realpath, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { PromptsError } from "../errors.js";
+import { isSystemError, PromptsError, systemErrorText } from "../errors.js";
 
 /**
  * Writes `text` to a temp file in the target's folder, flushes it to disk and renames it over
@@ -37,8 +37,7 @@ export async function writeFileAtomic(target: string, text: string, what: string
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "EISDIR" ? "it is a folder" : (code ?? String(error));
+    const reason = isSystemError(error) ? systemErrorText(error) : String(error);
     throw new PromptsError("E_IO", `cannot ${stage} ${what}: ${reason}`, { cause: error });
   }
   await syncFolder(folder);

@@ -5,8 +5,6 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import type { BundleSource } from "../core/bundle.js";
 import { toBundlePrompt } from "../core/bundle.js";
 import { isPlainObject } from "../core/json.js";
 import { PROMPT_NAME_PATTERN } from "../core/names.js";
@@ -16,14 +14,14 @@ import type { StatsOptions } from "../core/stats.js";
 import { checkEvent, type PromptEvent } from "../core/usage.js";
 import { chooseVariant } from "../core/variants.js";
 import { PromptsError } from "../errors.js";
-import { resolvePromptRef } from "../git/labels.js";
 import { findRoot } from "../store/config.js";
-import { LiveTree } from "../store/live-tree.js";
-import { loadPrompts, locatePromptDir } from "../store/load.js";
 import { usageStats } from "../store/stats.js";
 import { type Snapshot, SnapshotBuilder } from "./snapshot.js";
+import { systemFailure } from "./failure.js";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-body.js";
+import { listen } from "./listen.js";
+import { followRef, followWorkingTree, type SourceListener } from "./source.js";
 import { UsageLog } from "./usage-log.js";
-import { watchTree } from "./watch.js";
 
 /** Options of {@link createServer}. */
 export interface ServeOptions {
@@ -88,11 +86,17 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   const streams = new Set<ServerResponse>();
   let lastError: { message: string; issues: Issue[] } | null = null;
   let snapshot: Snapshot;
-  let stopSource: () => Promise<void>;
+  /** Set by the first reload, which may come before the source's first snapshot is taken here. */
+  let reloaded = false;
 
   const broadcast = (event: string, data: unknown) => {
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const stream of streams) stream.write(frame);
+  };
+  /** Tells everyone that what is served is no longer what the source holds. */
+  const reportError = (message: string, issues: Issue[]) => {
+    lastError = { message, issues };
+    broadcast("invalid", { message, errors: issues });
   };
   const reportInvalid = (issues: Issue[]) => {
     const errors = issues.filter((issue) => issue.severity === "error");
@@ -100,14 +104,20 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     const message = first
       ? `${first.file}:${first.line}:${first.col}: ${first.message}`
       : "invalid prompts";
-    lastError = { message, issues: errors };
     log(`✗ kept the last good bundle: ${errors.length} error(s); first: ${message}`);
-    broadcast("invalid", { errors });
+    reportError(message, errors);
+  };
+  // A source that cannot be read says so again at every attempt: said once until it changes.
+  const reportProblem = (message: string) => {
+    if (lastError?.message === message) return;
+    log(`✗ kept the last good bundle: ${message}`);
+    reportError(message, []);
   };
   const swap = (next: Snapshot, changed: string[]) => {
     const before = snapshot?.hash;
     const recovered = lastError !== null;
     snapshot = next;
+    reloaded = true;
     if (recovered) log("✓ recovered: the prompts are valid again");
     lastError = null;
     // After a recovery subscribers hear of it even when the content is back where it was.
@@ -118,118 +128,35 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
       broadcast("bundle", { hash: next.hash, changed });
     }
   };
-
-  if (options.ref === undefined) {
-    const { dir } = await locatePromptDir({
-      root,
-      ...(options.dir === undefined ? {} : { dir: options.dir }),
-    });
-    const source: BundleSource = { commit: null, ref: null, dirty: true };
-    // The watcher starts before the tree is read, so that an edit made while it loads is not
-    // missed; its changes wait for the tree. Its scan of the folders also makes its garbage
-    // before the load, whose collections take it, rather than after, where it stayed resident.
-    // What changed since the last snapshot: while the tree has errors, edits add up here.
-    const unbuilt = new Set<string>();
-    let loaded: (tree: LiveTree | undefined) => void = () => {};
-    const treeReady = new Promise<LiveTree | undefined>((resolve) => (loaded = resolve));
-    const watcher = watchTree(join(root, dir), {
-      debounceMs: options.debounceMs ?? 25,
-      onChanges: async (changes) => {
-        const tree = await treeReady;
-        if (!tree) return;
-        const names = new Set<string>();
-        for (const file of changes.files) {
-          const name = tree.nameOf(file);
-          if (name !== undefined) names.add(name);
-        }
-        if (names.size === 0 && !changes.folders) return;
-        const update = changes.folders ? await tree.reloadAll() : await tree.update(names);
-        for (const name of update.changed) unbuilt.add(name);
-        if (tree.errorCount > 0) reportInvalid(tree.issues);
-        else if (update.changed.length > 0 || lastError) {
-          swap(builder.build(tree.prompts, source, unbuilt), update.changed);
-          unbuilt.clear();
-        }
-      },
-      onError: (error) =>
-        log(`✗ watcher: ${error instanceof Error ? error.message : String(error)}`),
-    });
-    try {
-      await watcher.ready;
-      const tree = await LiveTree.open({ root, dir });
-      if (tree.errorCount > 0) {
-        throw new PromptsError(
-          "E_INVALID_PROMPT",
-          `cannot serve: ${tree.errorCount} error(s) in ${tree.dir}/ (run: prompts validate)`,
+  const listener: SourceListener = {
+    swap,
+    invalid: reportInvalid,
+    problem: reportProblem,
+    log,
+  };
+  const opened =
+    options.ref === undefined
+      ? await followWorkingTree(
           {
-            details: tree.issues
-              .filter((issue) => issue.severity === "error")
-              .map((issue) => `${issue.file}:${issue.line}:${issue.col}: ${issue.message}`),
+            root,
+            ...(options.dir === undefined ? {} : { dir: options.dir }),
+            debounceMs: options.debounceMs ?? 25,
           },
+          builder,
+          listener,
+        )
+      : await followRef(
+          {
+            root,
+            ...(options.dir === undefined ? {} : { dir: options.dir }),
+            ref: options.ref,
+            pollMs: options.refPollMs ?? 1000,
+          },
+          builder,
+          listener,
         );
-      }
-      snapshot = builder.build(tree.prompts, source);
-      loaded(tree);
-    } catch (error) {
-      loaded(undefined);
-      await watcher.close();
-      throw error;
-    }
-    stopSource = watcher.close;
-  } else {
-    const ref = options.ref;
-    const loadRef = async (commit: string) => {
-      const loaded = await loadPrompts({
-        root,
-        ref: commit,
-        ...(options.dir === undefined ? {} : { dir: options.dir }),
-      });
-      const errors = loaded.issues.filter((issue) => issue.severity === "error");
-      return { loaded, errors };
-    };
-    let commit = await resolvePromptRef(root, ref);
-    const first = await loadRef(commit);
-    if (first.errors.length > 0) {
-      throw new PromptsError(
-        "E_INVALID_PROMPT",
-        `cannot serve ${ref}: its prompts have ${first.errors.length} error(s) (run: prompts validate --ref ${ref})`,
-      );
-    }
-    snapshot = builder.build(first.loaded.prompts, { commit, ref, dirty: false });
-    let polling = false;
-    const timer = setInterval(() => {
-      if (polling) return;
-      polling = true;
-      void (async () => {
-        try {
-          const next = await resolvePromptRef(root, ref);
-          if (next === commit) return;
-          commit = next;
-          const { loaded, errors } = await loadRef(next);
-          if (errors.length > 0) {
-            reportInvalid(errors);
-            return;
-          }
-          const changed = [...new Set([...loaded.prompts.keys(), ...snapshot.prompts.keys()])]
-            .filter(
-              (name) => loaded.prompts.get(name)?.version !== snapshot.prompts.get(name)?.version,
-            )
-            .sort();
-          log(`${ref} moved to ${next.slice(0, 12)}`);
-          swap(builder.build(loaded.prompts, { commit: next, ref, dirty: false }), changed);
-        } catch (error) {
-          log(`✗ cannot follow ${ref}: ${error instanceof Error ? error.message : String(error)}`);
-        } finally {
-          polling = false;
-        }
-      })();
-    }, options.refPollMs ?? 1000);
-    timer.unref();
-    stopSource = () => {
-      clearInterval(timer);
-      return Promise.resolve();
-    };
-  }
+  if (!reloaded) snapshot = opened.first;
+  const stopSource = () => opened.stop();
 
   const tokenDigest =
     options.token === undefined ? undefined : createHash("sha256").update(options.token).digest();
@@ -257,6 +184,12 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     const text = Buffer.concat(chunks).toString("utf8");
     if (text.trim() === "")
       throw new HttpError(400, "invalid_json", "the body is empty; send JSON");
+    if (nestsDeeperThan(text))
+      throw new HttpError(
+        400,
+        "invalid_json",
+        `the body nests arrays and objects more than ${MAX_JSON_DEPTH} deep`,
+      );
     try {
       return JSON.parse(text);
     } catch (error) {
@@ -282,7 +215,10 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     const query = () =>
       (parsedQuery ??= new URLSearchParams(queryAt === -1 ? "" : target.slice(queryAt + 1)));
     const method = request.method ?? "GET";
-    const allow = (...methods: string[]) => {
+    const allow = (...listed: string[]) => {
+      // HEAD is GET without the body (Node leaves the body out): every GET route answers it.
+      const methods =
+        listed.includes("GET") && !listed.includes("HEAD") ? [...listed, "HEAD"] : listed;
       if (!methods.includes(method)) {
         response.setHeader("allow", methods.join(", "));
         throw new HttpError(
@@ -295,7 +231,8 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     if (path === "/healthz") {
       allow("GET", "HEAD");
       sendJson(response, 200, {
-        ok: true,
+        // Still 200: the last good prompts are served; `ok` says whether they are current.
+        ok: lastError === null,
         hash: snapshot.hash,
         prompts: snapshot.prompts.size,
         last_error: lastError?.message ?? null,
@@ -401,11 +338,17 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
         connection: "keep-alive",
         "x-accel-buffering": "no",
       });
+      if (method === "HEAD") {
+        response.end();
+        return;
+      }
       response.write(
         `retry: 1000\nevent: bundle\ndata: ${JSON.stringify({ hash: snapshot.hash, changed: [] })}\n\n`,
       );
       if (lastError)
-        response.write(`event: invalid\ndata: ${JSON.stringify({ errors: lastError.issues })}\n\n`);
+        response.write(
+          `event: invalid\ndata: ${JSON.stringify({ message: lastError.message, errors: lastError.issues })}\n\n`,
+        );
       streams.add(response);
       request.socket.setTimeout(0);
       request.on("close", () => streams.delete(response));
@@ -465,13 +408,24 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
       );
     }
     handle(request, response).catch((error: unknown) => {
-      if (response.headersSent) {
+      // A client that went away (an aborted upload, a closed tab) has nobody to hear an answer,
+      // and is not the server's error.
+      if (response.headersSent || response.socket?.destroyed !== false) {
         response.destroy();
         return;
       }
       if (error instanceof HttpError) {
         if (error.status === 413) response.setHeader("connection", "close");
         sendJson(response, error.status, { error: { code: error.code, message: error.message } });
+        return;
+      }
+      const failure = systemFailure(error, root);
+      if (failure) {
+        // A full disk, a read-only folder: what it is, not an "internal error" with a stack.
+        log(`✗ ${request.method} ${request.url}: ${failure.message}`);
+        sendJson(response, failure.status, {
+          error: { code: failure.code, message: failure.message },
+        });
         return;
       }
       log(
@@ -488,13 +442,14 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   server.keepAliveTimeout = 5_000;
 
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? DEFAULT_PORT, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  try {
+    await listen(server, options.port ?? DEFAULT_PORT, host);
+  } catch (error) {
+    // Nothing may keep the process alive once it has failed to start: the watcher goes too.
+    await stopSource();
+    await usage.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const heartbeat = setInterval(() => {
