@@ -21,7 +21,9 @@ import {
 } from "./stats/sequential.js";
 import { SRM_ALPHA, type SplitShare, sampleRatioTest } from "./stats/srm.js";
 import { studentTQuantile } from "./stats/distributions.js";
+import type { Prompt } from "./types.js";
 import type { OutcomeEvent, PromptEvent, UsageEvent } from "./usage.js";
+import { variantWeights } from "./variants.js";
 
 export type { Comparison, Correction, Interval, SplitShare, StatsMethod };
 export { twoProportionTest, welchTest, wilsonInterval, type SampleSummary } from "./stats/fixed.js";
@@ -35,6 +37,18 @@ const ALPHA = 0.05;
 export interface DeclaredSplit {
   version: string;
   weights: Readonly<Record<string, number>>;
+}
+
+/**
+ * The split each prompt declares: its version and the weights of its arms, `default` included,
+ * for the sample-ratio check (a prompt without variants has `default` alone, nothing to check).
+ */
+export function declaredSplits(prompts: Iterable<Prompt>): Map<string, DeclaredSplit> {
+  const splits = new Map<string, DeclaredSplit>();
+  for (const prompt of prompts) {
+    splits.set(prompt.name, { version: prompt.version, weights: variantWeights(prompt) });
+  }
+  return splits;
 }
 
 /** Options of {@link StatsAccumulator}. */
