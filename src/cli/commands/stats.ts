@@ -63,7 +63,7 @@ export async function statsCommand(
     writeJson(context, report);
     return 0;
   }
-  writeReport(context, report, name);
+  await writeReport(context, report, name);
   return 0;
 }
 
@@ -174,7 +174,7 @@ function methodLine(report: StatsReport): string {
   if (report.method === "fixed") {
     return `method: fixed-horizon (two-proportion z and Welch t-tests, ${level} confidence intervals): valid for one look at a sample size fixed in advance`;
   }
-  return `method: always-valid (mSPRT, ${level} confidence sequences, tuned for ${report.tuning ?? "?"} outcomes per arm): valid however often you look`;
+  return `method: always-valid (mSPRT, ${level} confidence sequences, tuned for ${report.tuning?.toLocaleString("en-US") ?? "?"} outcomes per arm): valid however often you look`;
 }
 
 function promptBlock(report: StatsReport, prompt: PromptStats, colors: Colors): string {
