@@ -25,7 +25,9 @@ import { wilsonInterval, type Interval } from "./fixed.js";
  * The mixture variance. We scale τ² with the data, τ² = ρ² · n · v (n the effective number of
  * outcomes per arm), which makes the test free of units and leaves one choice: the n* at which
  * the confidence sequence is narrowest, through ρ² = (−2 ln α + ln(−2 ln α + 1)) / n*
- * (Howard, Ramdas, McAuliffe & Sekhon 2021, eq. 3.12; GrowthBook's "tuning parameter"). We take
+ * (Howard, Ramdas, McAuliffe & Sekhon, "Time-uniform, nonparametric, nonasymptotic confidence
+ * sequences", Annals of Statistics 2021, on tuning the normal mixture; GrowthBook exposes n* as
+ * its "tuning parameter"). We take
  * n* = 1,000 outcomes per arm: prompt experiments mostly decide somewhere between a few hundred
  * and a few thousand outcomes per arm; at 1,000 a difference must be 3.0 standard errors away
  * from zero to be marked (1.96 for a single fixed-horizon look), at 200 it is 3.4, at 10,000
