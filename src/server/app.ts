@@ -439,9 +439,14 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
         const value = query().get(field);
         if (value !== null && value !== "") options[field] = value;
       }
-      Object.assign(options, sequentialQuery(query()));
+      Object.assign(options, statsMethodQuery(query()));
       // The split is checked against the weights of what this server serves.
-      if (by === "variant") options.splits = declaredSplits(snapshot.prompts.values());
+      if (by === "variant") {
+        const named = options.name === undefined ? undefined : snapshot.prompts.get(options.name);
+        options.splits = declaredSplits(
+          options.name === undefined ? snapshot.prompts.values() : named ? [named] : [],
+        );
+      }
       // Events the log is still writing are in it once acknowledged: the report sees them all.
       try {
         sendJson(response, 200, await usageStats(root, options));
@@ -567,7 +572,7 @@ export function isLoopback(host: string): boolean {
  * The `/v1/stats` query parameters of the statistics themselves: `method`, `correction`, and
  * `lift` (which asks for the plan), checked, each error naming its parameter.
  */
-function sequentialQuery(query: URLSearchParams): Partial<StatsOptions> {
+function statsMethodQuery(query: URLSearchParams): Partial<StatsOptions> {
   const options: Partial<StatsOptions> = {};
   const method = query.get("method");
   if (method !== null && method !== "") {
