@@ -233,6 +233,26 @@ describe("StatsAccumulator", () => {
     });
   });
 
+  it("A/A through the report, looked at after every outcome: marked in at most 5% of 200", () => {
+    const random = mulberry32(606);
+    let marked = 0;
+    for (let trial = 0; trial < 200; trial += 1) {
+      const stats = new StatsAccumulator({ by: "variant" });
+      for (let unit = 0; unit < 600; unit += 1) {
+        for (const variant of ["default", "b"]) {
+          const id = `${variant}-${unit}`;
+          stats.add(usage(id, { variant }));
+          stats.add(outcome(id, { success: random() < 0.2 }));
+        }
+      }
+      if (group(stats.result(), "b").vsControl?.success?.significant === true) marked += 1;
+    }
+    // Measured: 2/200 (1.0%): the report follows each comparison outcome by outcome, from 30
+    // outcomes per arm on, so this is the rate of ever being marked over 570 looks.
+    console.log(`A/A through the report, every outcome: ${marked}/200`);
+    expect(marked).toBeLessThanOrEqual(10);
+  });
+
   it("corrects several arms against one control with Holm, and says how many", () => {
     const report = experiment(
       [
