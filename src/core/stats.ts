@@ -502,11 +502,11 @@ export class StatsAccumulator {
       withhold: srm?.status === "mismatch",
     };
     const success = markComparisons(
-      arms.map((arm) => this.successComparison(arm, control as GroupAccumulator)),
+      control === undefined ? [] : arms.map((arm) => this.successComparison(arm, control)),
       options,
     );
     const score = markComparisons(
-      arms.map((arm) => this.scoreComparison(arm, control as GroupAccumulator)),
+      control === undefined ? [] : arms.map((arm) => this.scoreComparison(arm, control)),
       options,
     );
     const result: PromptStats = {
