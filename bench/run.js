@@ -558,19 +558,40 @@ async function clientBench() {
 }
 
 /**
- * prompts stats over 100,000 and 1,000,000 events (usages and outcomes, half each): time, and
- * peak resident memory, which must not grow with the number of events (the store is streamed).
+ * prompts stats over 100,000 and 1,000,000 events (usages and outcomes, half each), by variant
+ * with the always-valid and the fixed method and the split checked against real prompt files:
+ * time, and peak resident memory. The sample-ratio check keeps each distinct unit once, so its
+ * memory grows with the units, not the events: measured with every usage a unit of its own
+ * (500,000 units at 1M events, the worst case) and with 50,000 users who come back; the rest
+ * must not grow with the number of events (the store is streamed).
  */
 function statsBench() {
   const base = mkdtempSync(join(tmpdir(), "gitprompts-bench-stats-"));
   try {
     console.log("prompts stats over generated usage stores");
-    for (const events of [100_000, 1_000_000]) {
-      const root = join(base, String(events));
+    // Units: every usage its own (the worst case), or 50,000 users coming back 10 times.
+    for (const [events, users] of [
+      [100_000, Infinity],
+      [1_000_000, Infinity],
+      [1_000_000, 50_000],
+    ]) {
+      const root = join(base, `${events}-${users}`);
       execFileSync("mkdir", ["-p", join(root, ".prompts", "usage"), join(root, "prompts")]);
+      for (let p = 0; p < 20; p++) {
+        writeFileSync(
+          join(root, "prompts", `p${p}.yaml`),
+          `description: Bench prompt ${p}.\ntemplate: Answer {{q}}\nvariables: { q: string }\nvariants:\n  concise:\n    weight: 30\n    template: Briefly, {{q}}\n`,
+        );
+      }
+      const listed = JSON.parse(
+        execFileSync(process.execPath, [BIN, "-C", root, "--json", "list"], { encoding: "utf8" }),
+      );
+      const versions = new Map(listed.prompts.map((prompt) => [prompt.name, prompt.version]));
       const lines = [];
       for (let i = 0; i < events / 2; i++) {
-        const variant = i % 3 === 0 ? "concise" : "default";
+        // 30% concise, as the prompts declare; i / 20 keeps the split exact within each prompt,
+        // and a returning user (i mod 50,000) keeps their prompt and variant.
+        const variant = Math.floor(i / 20) % 10 < 3 ? "concise" : "default";
         const id = `u${i}`;
         lines.push(
           JSON.stringify({
@@ -578,9 +599,9 @@ function statsBench() {
             id,
             ts: "2026-11-01T00:00:00.000Z",
             name: `p${i % 20}`,
-            version: "aaaaaaaaaaaa",
+            version: versions.get(`p${i % 20}`),
             variant,
-            unit: `user-${i}`,
+            unit: `user-${i % users}`,
             input: { q: "x" },
           }),
         );
@@ -600,17 +621,33 @@ function statsBench() {
       }
       writeFileSync(join(root, ".prompts", "usage", "events.jsonl"), `${lines.join("\n")}\n`);
       lines.length = 0;
-      const result = spawnSync(
-        "/usr/bin/time",
-        ["-f", "%e %M", process.execPath, BIN, "-C", root, "stats", "--by", "variant"],
-        { encoding: "utf8" },
-      );
-      const [seconds, kb] = (result.stderr.trim().split("\n").pop() ?? "0 0")
-        .split(" ")
-        .map(Number);
-      console.log(
-        `  ${String(events).padStart(9)} events: ${seconds.toFixed(2)} s, peak RSS ${(kb / 1024).toFixed(0)} MB (goal: 1,000,000 under 5 s, memory not growing with the events)`,
-      );
+      for (const method of ["always-valid", "fixed"]) {
+        const result = spawnSync(
+          "/usr/bin/time",
+          [
+            "-f",
+            "%e %M",
+            process.execPath,
+            BIN,
+            "-C",
+            root,
+            "stats",
+            "--by",
+            "variant",
+            "--method",
+            method,
+          ],
+          { encoding: "utf8" },
+        );
+        const [seconds, kb] = (result.stderr.trim().split("\n").pop() ?? "0 0")
+          .split(" ")
+          .map(Number);
+        const split = /^split: .*$/m.exec(result.stdout)?.[0] ?? "no split line";
+        console.log(
+          `  ${String(events).padStart(9)} events, ${String(Math.min(users, events / 2)).padStart(7)} units, ${method.padEnd(12)}: ${seconds.toFixed(2)} s, peak RSS ${(kb / 1024).toFixed(0)} MB (goal: 1,000,000 under 5 s, memory not growing with the events)`,
+        );
+        if (method === "always-valid") console.log(`    first prompt's ${split}`);
+      }
       rmSync(root, { recursive: true, force: true });
     }
   } finally {

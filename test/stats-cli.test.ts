@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
-import type { StatsReport } from "../src/core/stats.js";
-import { createServer } from "../src/server/app.js";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, expectOneLineError, tempDir } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { mulberry32, type StatsReport } from "../src/core/stats.js";
+import { createServer } from "../src/server/app.js";
+import { cli, expectOneLineError, runBin, tempDir } from "./helpers.js";
 import { GREETING } from "./sample-prompts.js";
 
 /** A usage store where variant b succeeds far more often than default. */
@@ -99,6 +99,113 @@ describe("prompts stats", () => {
     }
   });
 
+  it("by variant: names the method, checks the split against the prompt's weights, withholds marks when it is broken", async () => {
+    // The built CLI on a real usage file: 2,000 units, b better by 10 points.
+    const balanced = await experimentStore(0.5);
+    const ok = runBin(balanced, ["stats", "--by", "variant"]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^method: always-valid \(mSPRT, 95% confidence sequences/m);
+    expect(ok.stdout).toMatch(
+      /^split: 50\.0% \/ 50\.0% observed for 50 \/ 50 configured \(default \/ b; p=1\.000 over 2000 units of version [0-9a-f]{12}\)$/m,
+    );
+    expect(ok.stdout).toMatch(/SUCCESS \(95% CS\)/);
+    expect(ok.stdout).toMatch(/^b\s+1000\s+1000\s+.*success \+\d+\.\d pts .*✓/m);
+
+    const broken = await experimentStore(0.6);
+    const result = runBin(broken, ["stats", "--by", "variant"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^✗ the split is broken: 40\.0% \/ 60\.0% observed for 50 \/ 50 configured \(default \/ b; .* check assignment before trusting results; significance marks withheld$/m,
+    );
+    expect(result.stdout).toMatch(/success \+\d+\.\d pts .*\(withheld: split broken\)/);
+    expect(result.stdout).not.toMatch(/✓/);
+    expect(result.stderr).toMatch(/^warning: greeting: the split is broken/m);
+  });
+
+  it("--method fixed, --correction none and --plan --lift; bad values are usage errors", async () => {
+    const root = await experimentStore(0.5);
+    const fixed = await cli(root, "stats", "--by", "variant", "--method", "fixed");
+    expect(fixed.stdout).toMatch(
+      /^method: fixed-horizon .*valid for one look at a sample size fixed in advance$/m,
+    );
+    expect(fixed.stdout).toMatch(/SUCCESS \(95% CI\)/);
+    const json = JSON.parse(
+      (await cli(root, "--json", "stats", "--by", "variant", "--method", "fixed")).stdout,
+    ) as StatsReport;
+    expect(json.method).toBe("fixed");
+    expect(json.prompts[0]?.groups[1]?.vsControl?.success?.method).toBe("fixed");
+
+    const plan = await cli(
+      root,
+      "stats",
+      "greeting",
+      "--by",
+      "variant",
+      "--plan",
+      "--lift",
+      "0.05",
+    );
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(
+      /^ {2}success \+5\.0 pts from 50\.9%: 1,5\d\d with --method fixed, [\d,]+ always-valid; the smallest group has 1,000$/m,
+    );
+    const uncorrected = JSON.parse(
+      (await cli(root, "--json", "stats", "--by", "variant", "--correction", "none")).stdout,
+    ) as StatsReport;
+    expect(uncorrected.correction).toBe("none");
+    for (const args of [
+      ["--method", "bayes"],
+      ["--correction", "bonferroni"],
+      ["--plan"],
+      ["--lift", "0.05"],
+      ["--plan", "--lift", "five"],
+    ]) {
+      const bad = await cli(root, "stats", ...args);
+      expect(bad.code, args.join(" ")).toBe(2);
+      expect(bad.stderr).toMatch(/^✗ --(method|correction|plan|lift) /);
+    }
+  });
+
+  it("/v1/stats takes method, correction and lift, checks the split against what it serves, and names a bad parameter", async () => {
+    const root = await experimentStore(0.6);
+    const server = await createServer({ root, port: 0, log: () => {} });
+    try {
+      const response = await fetch(`${server.url}/v1/stats?by=variant&method=fixed&lift=0.05`);
+      const report = (await response.json()) as StatsReport;
+      expect(report.method).toBe("fixed");
+      expect(report.prompts[0]?.srm?.status).toBe("mismatch");
+      expect(report.prompts[0]?.plan?.success?.fixed).toBeGreaterThan(1000);
+      const remote = await cli(
+        tempDir(),
+        "--json",
+        "stats",
+        "--by",
+        "variant",
+        "--method",
+        "fixed",
+        "--plan",
+        "--lift",
+        "0.05",
+        "--from",
+        server.url,
+      );
+      expect(JSON.parse(remote.stdout)).toEqual(report);
+      for (const [query, parameter] of [
+        ["method=bayes", "method"],
+        ["correction=x", "correction"],
+        ["lift=0", "lift"],
+      ] as const) {
+        const bad = await fetch(`${server.url}/v1/stats?${query}`);
+        expect(bad.status).toBe(400);
+        expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(
+          new RegExp(`^${parameter}: `),
+        );
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it("NAME that is no prompt and has no usage: exit 1 naming it, also with --json", async () => {
     const root = storeWithExperiment();
     for (const argv of [
@@ -125,7 +232,7 @@ describe("prompts stats", () => {
     rmSync(join(root, "prompts/greeting.yaml"));
     const result = await cli(root, "stats", "greeting");
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^greeting by version; control: /);
+    expect(result.stdout).toMatch(/^greeting by version; control: /m);
     const later = await cli(root, "stats", "greeting", "--since", "2027-01-01");
     expect(later).toMatchObject({ code: 0, stderr: "" });
     expect(later.stdout).toBe('no usage recorded for "greeting" in that period\n');
@@ -148,3 +255,50 @@ describe("prompts stats", () => {
     }
   });
 });
+
+const SPLIT_PROMPT = `description: Greets someone, in two ways.
+variables:
+  name: string
+template: Hello {{name}}!
+variants:
+  b:
+    weight: 50
+    template: Hi {{name}}!
+`;
+
+/**
+ * A repository whose usage store holds 2,000 units of the prompt's current version, a share
+ * `toB` of them in b, b succeeding 60% of the time and default 50% (seeded).
+ */
+async function experimentStore(toB: number): Promise<string> {
+  const root = tempDir({ "prompts/greeting.yaml": SPLIT_PROMPT });
+  const listed = JSON.parse((await cli(root, "--json", "list")).stdout) as unknown;
+  const version = /"version":"([0-9a-f]{12})"/.exec(JSON.stringify(listed))?.[1];
+  const random = mulberry32(2026);
+  const lines: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const variant = i < 2000 * toB ? "b" : "default";
+    const id = `u${i}`;
+    lines.push(
+      JSON.stringify({
+        type: "usage",
+        id,
+        ts: "2026-11-01T00:00:00Z",
+        name: "greeting",
+        version,
+        variant,
+        unit: `user-${i}`,
+      }),
+      JSON.stringify({
+        type: "outcome",
+        id: `o${i}`,
+        ts: "2026-11-01T00:00:01Z",
+        usage_id: id,
+        success: random() < (variant === "b" ? 0.6 : 0.5),
+      }),
+    );
+  }
+  mkdirSync(join(root, ".prompts", "usage"), { recursive: true });
+  writeFileSync(join(root, ".prompts", "usage", "events.jsonl"), `${lines.join("\n")}\n`);
+  return root;
+}

@@ -183,6 +183,93 @@ describe("StatsAccumulator", () => {
     expect(scoreFlags).toBeLessThanOrEqual(15);
   });
 
+  it("8 units per arm get the sample-size warning and no mark, however large the difference", () => {
+    const report = experiment(
+      [
+        { variant: "default", units: 8, rate: 0, scoreMean: 0.1 },
+        { variant: "b", units: 8, rate: 1, scoreMean: 0.9 },
+      ],
+      mulberry32(8),
+    );
+    const arm = group(report, "b");
+    expect(arm.warnings).toEqual(["fewer than 30 outcomes: not enough to judge"]);
+    expect(arm.vsControl?.success?.significant).toBe(false);
+    expect(arm.vsControl?.score?.significant).toBe(false);
+  });
+
+  it("keeps a mark made at an earlier look: the report of the whole history never un-marks it", () => {
+    // b leads 70% to 50% over the first 200 units per arm, then both run at 50% for 3,000 more:
+    // whoever ran the report after the lead saw b marked, and must still see it marked.
+    const stats = new StatsAccumulator({ by: "variant" });
+    for (let unit = 0; unit < 3200; unit += 1) {
+      for (const variant of ["default", "b"]) {
+        const id = `${variant}-${unit}`;
+        const rate = unit < 200 && variant === "b" ? 0.7 : 0.5;
+        stats.add(usage(id, { variant }));
+        // Exact rates, no noise: every tenth unit decides by its index.
+        stats.add(outcome(id, { success: unit % 10 < rate * 10 }));
+      }
+      if (unit === 199) {
+        expect(group(stats.result(), "b").vsControl?.success?.significant).toBe(true);
+      }
+    }
+    const success = group(stats.result(), "b").vsControl?.success;
+    expect(success).toMatchObject({ significant: true, method: "always-valid" });
+    expect(success?.diff).toBeCloseTo(0.0125, 6);
+    expect(success?.ci95[0]).toBeGreaterThan(0);
+    // The fixed-horizon test looks once, at the end, where 1.25 points are noise.
+    const fixed = new StatsAccumulator({ by: "variant", method: "fixed" });
+    for (let unit = 0; unit < 3200; unit += 1) {
+      for (const variant of ["default", "b"]) {
+        const id = `${variant}-${unit}`;
+        const rate = unit < 200 && variant === "b" ? 0.7 : 0.5;
+        fixed.add(usage(id, { variant }));
+        fixed.add(outcome(id, { success: unit % 10 < rate * 10 }));
+      }
+    }
+    expect(group(fixed.result(), "b").vsControl?.success).toMatchObject({
+      significant: false,
+      method: "fixed",
+    });
+  });
+
+  it("A/A through the report, looked at after every outcome: marked in at most 5% of 200", () => {
+    const random = mulberry32(606);
+    let marked = 0;
+    for (let trial = 0; trial < 200; trial += 1) {
+      const stats = new StatsAccumulator({ by: "variant" });
+      for (let unit = 0; unit < 600; unit += 1) {
+        for (const variant of ["default", "b"]) {
+          const id = `${variant}-${unit}`;
+          stats.add(usage(id, { variant }));
+          stats.add(outcome(id, { success: random() < 0.2 }));
+        }
+      }
+      if (group(stats.result(), "b").vsControl?.success?.significant === true) marked += 1;
+    }
+    // Measured: 2/200 (1.0%): the report follows each comparison outcome by outcome, from 30
+    // outcomes per arm on, so this is the rate of ever being marked over 570 looks.
+    console.log(`A/A through the report, every outcome: ${marked}/200`);
+    expect(marked).toBeLessThanOrEqual(10);
+  });
+
+  it("corrects several arms against one control with Holm, and says how many", () => {
+    const report = experiment(
+      [
+        { variant: "default", units: 2000, rate: 0.5, scoreMean: 0.6 },
+        { variant: "b", units: 2000, rate: 0.5, scoreMean: 0.6 },
+        { variant: "c", units: 2000, rate: 0.6, scoreMean: 0.6 },
+        { variant: "d", units: 2000, rate: 0.5, scoreMean: 0.6 },
+      ],
+      mulberry32(31),
+    );
+    expect(report.correction).toBe("holm");
+    expect(report.prompts[0]?.comparisons).toBe(3);
+    const c = group(report, "c").vsControl?.success;
+    expect(c?.pAdjusted).toBeGreaterThan(c?.p ?? 1);
+    expect(c?.significant).toBe(true);
+  });
+
   it("keeps memory bounded: 200,000 usage+outcome pairs leave nothing pending", () => {
     const random = mulberry32(7);
     const stats = new StatsAccumulator({ by: "version" });

@@ -208,6 +208,14 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
     .option("--since <date>", "only usages at or after this date")
     .option("--until <date>", "only usages at or before this date")
     .option("--from <url>", "read the statistics of a prompts serve instead of the local store")
+    .option(
+      "--method <method>",
+      "always-valid (safe to look at any time) or fixed (one look at a planned size)",
+      "always-valid",
+    )
+    .option("--correction <how>", "holm or none, for several arms against one control", "holm")
+    .option("--plan", "show the outcomes per arm needed to detect --lift")
+    .option("--lift <diff>", "with --plan: the absolute difference to detect (0.05 = 5 points)")
     .action(async (name: string | undefined, options: StatsCliOptions, command: Command) => {
       const { statsCommand } = await import("./commands/stats.js");
       finish(await statsCommand(context(command), name, options));
@@ -269,6 +277,10 @@ export interface StatsCliOptions {
   since?: string;
   until?: string;
   from?: string;
+  method?: string;
+  correction?: string;
+  plan?: boolean;
+  lift?: string;
 }
 
 /** Options of `prompts serve`. */

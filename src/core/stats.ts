@@ -1,14 +1,55 @@
 import { PromptsError } from "../errors.js";
 import { DEFAULT_VARIANT } from "./names.js";
+import {
+  type Comparison,
+  type Correction,
+  markComparisons,
+  type RawComparison,
+  type StatsMethod,
+} from "./stats/compare.js";
+import { type Interval, twoProportionTest, welchTest, wilsonInterval } from "./stats/fixed.js";
+import { fixedSampleSize, sequentialSampleSize } from "./stats/plan.js";
+import {
+  meanLook,
+  meanSequence,
+  rateLook,
+  rateSequence,
+  SEQUENTIAL_TUNING,
+  SequentialTrack,
+  type Look,
+  sequentialTest,
+} from "./stats/sequential.js";
+import { SRM_ALPHA, type SplitShare, sampleRatioTest } from "./stats/srm.js";
+import { studentTQuantile } from "./stats/distributions.js";
+import type { Prompt } from "./types.js";
 import type { OutcomeEvent, PromptEvent, UsageEvent } from "./usage.js";
+import { variantWeights } from "./variants.js";
 
-/** A confidence interval, `[low, high]`. */
-export type Interval = [low: number, high: number];
+export type { Comparison, Correction, Interval, SplitShare, StatsMethod };
+export { twoProportionTest, welchTest, wilsonInterval, type SampleSummary } from "./stats/fixed.js";
+export { normalCdf, studentTCdf, studentTQuantile } from "./stats/distributions.js";
+export { incompleteBeta } from "./stats/distributions.js";
 
-/** The z value of a two-sided 95% interval. */
-const Z95 = 1.96;
 /** The p-value under which a difference counts as significant. */
 const ALPHA = 0.05;
+
+/** The split a prompt declares now: its current version and each variant's weight in percent. */
+export interface DeclaredSplit {
+  version: string;
+  weights: Readonly<Record<string, number>>;
+}
+
+/**
+ * The split each prompt declares: its version and the weights of its arms, `default` included,
+ * for the sample-ratio check (a prompt without variants has `default` alone, nothing to check).
+ */
+export function declaredSplits(prompts: Iterable<Prompt>): Map<string, DeclaredSplit> {
+  const splits = new Map<string, DeclaredSplit>();
+  for (const prompt of prompts) {
+    splits.set(prompt.name, { version: prompt.version, weights: variantWeights(prompt) });
+  }
+  return splits;
+}
 
 /** Options of {@link StatsAccumulator}. */
 export interface StatsOptions {
@@ -20,6 +61,21 @@ export interface StatsOptions {
   since?: string;
   /** Only usages at or before this ISO 8601 date. */
   until?: string;
+  /**
+   * `always-valid` (default): p-values and confidence sequences that stay valid however often
+   * the report is looked at; `fixed`: fixed-horizon tests, valid for one look at a sample size
+   * fixed in advance.
+   */
+  method?: StatsMethod;
+  /** Correction of the p-values when several arms are compared with one control (default `holm`). */
+  correction?: Correction;
+  /**
+   * The split each prompt declares now, by prompt name, for the sample-ratio check (by variant).
+   * Without it the split is not checked; a prompt missing from it is reported as not found.
+   */
+  splits?: ReadonlyMap<string, DeclaredSplit>;
+  /** Also plan the outcomes per arm needed to detect this absolute difference. */
+  plan?: { lift: number; power?: number };
   /** Outcomes each side needs before a difference may be called significant (default 30). */
   minOutcomes?: number;
   /** Latencies kept per group for the percentiles (default 10,000). */
@@ -32,15 +88,6 @@ export interface StatsOptions {
   maxPendingUsages?: number;
 }
 
-/** A difference to the control: arm minus control, its 95% interval and two-sided p-value. */
-export interface Comparison {
-  diff: number;
-  ci95: Interval;
-  p: number;
-  /** `p < 0.05` and both sides have at least `minOutcomes` observations. */
-  significant: boolean;
-}
-
 /** The statistics of one version or variant of a prompt. */
 export interface GroupStats {
   /** The version hash or the variant name. */
@@ -48,9 +95,15 @@ export interface GroupStats {
   usages: number;
   /** Usages whose outcome was reported. */
   outcomes: number;
-  /** Mean score with a t interval; `n` counts outcomes that carried a score. */
+  /**
+   * Mean score with a 95% interval (a confidence sequence with the always-valid method, a t
+   * interval with the fixed one); `n` counts outcomes that carried a score.
+   */
   score: { mean: number | null; ci95: Interval | null; n: number };
-  /** Success rate with a Wilson interval; `n` counts outcomes that said success or failure. */
+  /**
+   * Success rate with a 95% interval (Wilson's, widened to a confidence sequence with the
+   * always-valid method); `n` counts outcomes that said success or failure.
+   */
   success: { rate: number | null; ci95: Interval | null; n: number };
   /** Latency percentiles in ms, from a uniform sample of at most `reservoirSize` values. */
   latency: { p50: number | null; p95: number | null; n: number };
@@ -63,18 +116,77 @@ export interface GroupStats {
   warnings: string[];
 }
 
+/** The sample-ratio check of a prompt's variants: distinct units per variant against the weights. */
+export interface SplitCheck {
+  /** `mismatch` (p < 0.001: marks withheld), `ok`, or `unchecked` (see `reason`). */
+  status: "ok" | "mismatch" | "unchecked";
+  /** Why the split was not checked. */
+  reason?: string;
+  /** The version whose usages were counted: the prompt's current one, whose weights are known. */
+  version: string | null;
+  /** Distinct units counted in the declared variants. */
+  units: number;
+  shares: SplitShare[];
+  chi2: number | null;
+  p: number | null;
+  /** Units in variants the current version does not declare, left out of the test. */
+  undeclared: Record<string, number>;
+}
+
+/** The outcomes per arm needed to detect a difference of one metric. */
+export interface MetricPlan {
+  /** The control's success rate or mean score. */
+  base: number;
+  /** The control's standard deviation per outcome. */
+  sd: number;
+  /** Outcomes per arm for a fixed-horizon test (`--method fixed`), decided at that size only. */
+  fixed: number;
+  /** Outcomes per arm by which the always-valid test marks it with the same power. */
+  alwaysValid: number;
+  /** Outcomes of the smallest group so far. */
+  now: number;
+}
+
+/** What `--plan` adds to a prompt. */
+export interface PromptPlan {
+  /** The absolute difference to detect. */
+  lift: number;
+  power: number;
+  alpha: number;
+  /** Comparisons sharing the level (Bonferroni in the plan). */
+  comparisons: number;
+  success: MetricPlan | null;
+  score: MetricPlan | null;
+  /** Why a metric could not be planned. */
+  notes: string[];
+}
+
 /** The groups of one prompt, the control first. */
 export interface PromptStats {
   name: string;
   /** The key of the control group: the `default` variant, or the oldest version. */
   control: string | null;
+  /** Groups compared with the control; above one, p-values are corrected (see `correction`). */
+  comparisons: number;
   groups: GroupStats[];
+  /** The sample-ratio check (by variant; null by version, where nothing is split at random). */
+  srm: SplitCheck | null;
+  /** With `plan`: the outcomes per arm needed to detect the lift. */
+  plan?: PromptPlan;
   warnings: string[];
 }
 
 /** What {@link StatsAccumulator.result} returns. */
 export interface StatsReport {
   by: "version" | "variant";
+  /** The method behind every p-value, interval and mark of the report. */
+  method: StatsMethod;
+  /** How the p-values of several arms against one control are corrected. */
+  correction: Correction;
+  /** The level of the marks and intervals (0.05: 95%). */
+  alpha: number;
+  /** Always-valid method: the outcomes per arm where the confidence sequences are narrowest. */
+  tuning: number | null;
   prompts: PromptStats[];
   /** Outcomes whose usage has not been seen (yet). */
   unmatchedOutcomes: number;
@@ -87,6 +199,22 @@ export interface StatsReport {
 
 /** The part of an outcome the statistics use, kept while its usage has not arrived. */
 type OutcomeMetrics = Pick<OutcomeEvent, "score" | "success" | "latency_ms" | "tokens" | "cost">;
+
+/** The groups of one prompt and its control, as the events come. */
+class PromptAccumulator {
+  readonly groups = new Map<string, GroupAccumulator>();
+  /** The `default` variant, or the version seen first in time so far. */
+  control: GroupAccumulator | undefined;
+
+  constructor(readonly split: DeclaredSplit | undefined) {}
+}
+
+/** The comparison of an arm with its control, followed one outcome at a time. */
+interface Tracks {
+  control: GroupAccumulator;
+  success: SequentialTrack;
+  score: SequentialTrack;
+}
 
 /** Running sums of one group: memory does not grow with the number of events. */
 class GroupAccumulator {
@@ -106,9 +234,16 @@ class GroupAccumulator {
   outputN = 0;
   latencySeen = 0;
   readonly latencies: number[] = [];
+  /** Distinct units among the usages of the declared version (for the sample-ratio check). */
+  units: Set<string> | undefined;
+  /** Usages of that version without a unit: each was assigned on its own, so each is a unit. */
+  loneUsages = 0;
+  /** Always-valid method: the comparison with the control, looked at after every outcome. */
+  tracks: Tracks | undefined;
 
   constructor(
     readonly key: string,
+    readonly prompt: PromptAccumulator,
     private readonly reservoirSize: number,
     private readonly random: () => number,
   ) {}
@@ -162,7 +297,9 @@ class GroupAccumulator {
  * Compares the versions or variants of prompts on their outcomes, one event at a time. Usages
  * are joined to outcomes by `usage_id` in either order; only usages still waiting for their
  * outcome (and outcomes waiting for their usage, up to a bound) are held, so a log of any
- * length streams through in constant memory per group.
+ * length streams through in constant memory per group. With the always-valid method each
+ * comparison is looked at after every outcome, so the p-value and interval reported are those
+ * of the whole history read (the running minimum and intersection), not of the last look only.
  */
 export class StatsAccumulator {
   private readonly by: "version" | "variant";
@@ -174,7 +311,11 @@ export class StatsAccumulator {
   private readonly maxEarly: number;
   private readonly maxPending: number;
   private readonly random: () => number;
-  private readonly prompts = new Map<string, Map<string, GroupAccumulator>>();
+  private readonly method: StatsMethod;
+  private readonly correction: Correction;
+  private readonly splits: ReadonlyMap<string, DeclaredSplit> | undefined;
+  private readonly plan: { lift: number; power?: number } | undefined;
+  private readonly prompts = new Map<string, PromptAccumulator>();
   /** usage id → its group, or null when the usage is filtered out; deleted once joined. */
   private readonly pending = new Map<string, GroupAccumulator | null>();
   /** usage id → an outcome that came before its usage. */
@@ -192,6 +333,10 @@ export class StatsAccumulator {
     this.maxEarly = options.maxEarlyOutcomes ?? 100_000;
     this.maxPending = options.maxPendingUsages ?? 1_000_000;
     this.random = mulberry32(options.seed ?? 0x5eed);
+    this.method = options.method ?? "always-valid";
+    this.correction = options.correction ?? "holm";
+    this.splits = options.splits;
+    this.plan = options.plan;
   }
 
   /** Usages waiting for their outcome. */
@@ -217,12 +362,11 @@ export class StatsAccumulator {
       ? this.since === -Infinity && this.until === Infinity
       : ts >= this.since && ts <= this.until;
     const wanted = (this.name === undefined || usage.name === this.name) && inRange;
-    const group = wanted ? this.groupOf(usage) : null;
-    group?.addUsage(ts);
+    const group = wanted ? this.groupOf(usage, ts) : null;
     const outcome = this.early.get(usage.id);
     if (outcome !== undefined) {
       this.early.delete(usage.id);
-      group?.addOutcome(outcome);
+      if (group !== null) this.join(group, outcome);
       return;
     }
     this.pending.set(usage.id, group);
@@ -237,7 +381,7 @@ export class StatsAccumulator {
     const group = this.pending.get(outcome.usage_id);
     if (group !== undefined) {
       this.pending.delete(outcome.usage_id);
-      group?.addOutcome(outcome);
+      if (group !== null) this.join(group, outcome);
       return;
     }
     if (this.early.size >= this.maxEarly && !this.early.has(outcome.usage_id)) {
@@ -248,26 +392,68 @@ export class StatsAccumulator {
     this.early.set(outcome.usage_id, { score, success, latency_ms, tokens, cost });
   }
 
-  private groupOf(usage: UsageEvent): GroupAccumulator {
-    let groups = this.prompts.get(usage.name);
-    if (groups === undefined) {
-      groups = new Map();
-      this.prompts.set(usage.name, groups);
+  /** The group a wanted usage belongs to, counted in it (and in its split, by variant). */
+  private groupOf(usage: UsageEvent, ts: number): GroupAccumulator {
+    let prompt = this.prompts.get(usage.name);
+    if (prompt === undefined) {
+      prompt = new PromptAccumulator(this.splits?.get(usage.name));
+      this.prompts.set(usage.name, prompt);
     }
     const key = this.by === "version" ? usage.version : usage.variant;
-    let group = groups.get(key);
+    let group = prompt.groups.get(key);
     if (group === undefined) {
-      group = new GroupAccumulator(key, this.reservoirSize, this.random);
-      groups.set(key, group);
+      group = new GroupAccumulator(key, prompt, this.reservoirSize, this.random);
+      prompt.groups.set(key, group);
+      if (this.by === "variant" && key === DEFAULT_VARIANT) prompt.control = group;
+    }
+    group.addUsage(ts);
+    if (this.by === "version" && (prompt.control === undefined || ts < prompt.control.firstTs)) {
+      prompt.control = group;
+    }
+    if (this.by === "variant" && usage.version === prompt.split?.version) {
+      if (usage.unit === undefined) group.loneUsages += 1;
+      else (group.units ??= new Set()).add(usage.unit);
     }
     return group;
+  }
+
+  private join(group: GroupAccumulator, outcome: OutcomeMetrics): void {
+    group.addOutcome(outcome);
+    if (this.method !== "always-valid") return;
+    const control = group.prompt.control;
+    if (control === undefined) return;
+    const success = typeof outcome.success === "boolean";
+    const score = isNumber(outcome.score);
+    if (group !== control) this.look(group, control, success, score);
+    else {
+      for (const arm of group.prompt.groups.values()) {
+        if (arm !== control) this.look(arm, control, success, score);
+      }
+    }
+  }
+
+  /** Looks at an arm against its control after an outcome that changed the named metrics. */
+  private look(arm: GroupAccumulator, control: GroupAccumulator, success: boolean, score: boolean) {
+    // A new control (an older version turned up) starts the comparison over.
+    if (arm.tracks?.control !== control) {
+      arm.tracks = { control, success: new SequentialTrack(), score: new SequentialTrack() };
+    }
+    // Before both sides have minOutcomes the plugged-in variance is too unsteady to look at.
+    if (success && Math.min(arm.trials, control.trials) >= this.minOutcomes) {
+      arm.tracks.success.observe(
+        rateLook(arm.successes, arm.trials, control.successes, control.trials),
+      );
+    }
+    if (score && Math.min(arm.scoreN, control.scoreN) >= this.minOutcomes) {
+      arm.tracks.score.observe(meanLook(scoreSummary(arm), scoreSummary(control)));
+    }
   }
 
   /** The report so far; events may still be added afterwards. */
   result(): StatsReport {
     const prompts = [...this.prompts.entries()]
       .sort(([a], [b]) => compare(a, b))
-      .map(([name, groups]) => this.promptResult(name, [...groups.values()]));
+      .map(([name, prompt]) => this.promptResult(name, prompt));
     const warnings: string[] = [];
     if (this.early.size > 0) {
       warnings.push(`${this.early.size} outcomes have no usage with their usage_id`);
@@ -284,6 +470,10 @@ export class StatsAccumulator {
     }
     return {
       by: this.by,
+      method: this.method,
+      correction: this.correction,
+      alpha: ALPHA,
+      tuning: this.method === "always-valid" ? SEQUENTIAL_TUNING : null,
       prompts,
       unmatchedOutcomes: this.early.size,
       droppedOutcomes: this.droppedOutcomes,
@@ -292,15 +482,9 @@ export class StatsAccumulator {
     };
   }
 
-  private promptResult(name: string, groups: GroupAccumulator[]): PromptStats {
-    const control =
-      this.by === "variant"
-        ? groups.find((group) => group.key === DEFAULT_VARIANT)
-        : groups.reduce<GroupAccumulator | undefined>(
-            (oldest, group) =>
-              oldest === undefined || group.firstTs < oldest.firstTs ? group : oldest,
-            undefined,
-          );
+  private promptResult(name: string, prompt: PromptAccumulator): PromptStats {
+    const groups = [...prompt.groups.values()];
+    const control = prompt.control;
     const ordered = [...groups].sort((a, b) =>
       a === control ? -1 : b === control ? 1 : a.firstTs - b.firstTs || compare(a.key, b.key),
     );
@@ -308,21 +492,58 @@ export class StatsAccumulator {
     if (control === undefined && groups.length > 1) {
       warnings.push(`no "${DEFAULT_VARIANT}" variant to compare the others with`);
     }
-    return {
+    const srm = this.by === "variant" ? this.splitCheck(name, prompt) : null;
+    if (srm?.status === "mismatch") warnings.push(mismatchMessage(srm));
+    const arms = control === undefined ? [] : ordered.filter((group) => group !== control);
+    const options = {
+      method: this.method,
+      correction: this.correction,
+      alpha: ALPHA,
+      withhold: srm?.status === "mismatch",
+    };
+    const success = markComparisons(
+      control === undefined ? [] : arms.map((arm) => this.successComparison(arm, control)),
+      options,
+    );
+    const score = markComparisons(
+      control === undefined ? [] : arms.map((arm) => this.scoreComparison(arm, control)),
+      options,
+    );
+    const result: PromptStats = {
       name,
       control: control?.key ?? null,
-      groups: ordered.map((group) => this.groupResult(group, control)),
+      comparisons: arms.length,
+      groups: ordered.map((group) => {
+        const stats = this.groupResult(group);
+        const index = arms.indexOf(group);
+        if (index >= 0)
+          stats.vsControl = { score: score[index] ?? null, success: success[index] ?? null };
+        return stats;
+      }),
+      srm,
       warnings,
     };
+    if (this.plan !== undefined) result.plan = this.planResult(ordered, control, arms.length);
+    return result;
   }
 
-  private groupResult(group: GroupAccumulator, control: GroupAccumulator | undefined): GroupStats {
+  private groupResult(group: GroupAccumulator): GroupStats {
     const sorted = Float64Array.from(group.latencies).sort();
     const scoreN = group.scoreN;
+    const always = this.method === "always-valid";
     let scoreCi: Interval | null = null;
     if (scoreN > 1) {
-      const half = studentTQuantile(0.975, scoreN - 1) * Math.sqrt(group.scoreVariance / scoreN);
-      scoreCi = [group.scoreMean - half, group.scoreMean + half];
+      if (always) scoreCi = meanSequence(group.scoreMean, group.scoreVariance, scoreN);
+      else {
+        const half = studentTQuantile(0.975, scoreN - 1) * Math.sqrt(group.scoreVariance / scoreN);
+        scoreCi = [group.scoreMean - half, group.scoreMean + half];
+      }
+    }
+    let successCi: Interval | null = null;
+    if (group.trials > 0) {
+      successCi = always
+        ? rateSequence(group.successes, group.trials)
+        : wilsonInterval(group.successes, group.trials);
     }
     const stats: GroupStats = {
       key: group.key,
@@ -331,7 +552,7 @@ export class StatsAccumulator {
       score: { mean: scoreN > 0 ? group.scoreMean : null, ci95: scoreCi, n: scoreN },
       success: {
         rate: group.trials > 0 ? group.successes / group.trials : null,
-        ci95: group.trials > 0 ? wilsonInterval(group.successes, group.trials) : null,
+        ci95: successCi,
         n: group.trials,
       },
       latency: {
@@ -349,233 +570,206 @@ export class StatsAccumulator {
     if (group.outcomes < this.minOutcomes) {
       stats.warnings.push(`fewer than ${this.minOutcomes} outcomes: not enough to judge`);
     }
-    if (control !== undefined && control !== group) {
-      stats.vsControl = { score: this.compareScores(group, control), success: null };
-      if (group.trials > 0 && control.trials > 0) {
-        const test = twoProportionTest(
-          group.successes,
-          group.trials,
-          control.successes,
-          control.trials,
-        );
-        stats.vsControl.success = {
-          diff: test.diff,
-          ci95: test.ci95,
-          p: test.p,
-          significant: test.p < ALPHA && Math.min(group.trials, control.trials) >= this.minOutcomes,
-        };
-      }
-    }
     return stats;
   }
 
-  private compareScores(group: GroupAccumulator, control: GroupAccumulator): Comparison | null {
-    if (group.scoreN < 2 || control.scoreN < 2) return null;
-    const test = welchTest(
-      { n: group.scoreN, mean: group.scoreMean, variance: group.scoreVariance },
-      { n: control.scoreN, mean: control.scoreMean, variance: control.scoreVariance },
+  private successComparison(
+    arm: GroupAccumulator,
+    control: GroupAccumulator,
+  ): RawComparison | null {
+    if (arm.trials === 0 || control.trials === 0) return null;
+    const enough = Math.min(arm.trials, control.trials) >= this.minOutcomes;
+    if (this.method === "fixed") {
+      const test = twoProportionTest(arm.successes, arm.trials, control.successes, control.trials);
+      return { diff: test.diff, ci95: test.ci95, p: test.p, enough };
+    }
+    const look = rateLook(arm.successes, arm.trials, control.successes, control.trials);
+    return sequentialComparison(
+      look,
+      arm.tracks?.control === control ? arm.tracks.success : undefined,
+      enough,
     );
+  }
+
+  private scoreComparison(arm: GroupAccumulator, control: GroupAccumulator): RawComparison | null {
+    if (arm.scoreN < 2 || control.scoreN < 2) return null;
+    const enough = Math.min(arm.scoreN, control.scoreN) >= this.minOutcomes;
+    if (this.method === "fixed") {
+      const test = welchTest(scoreSummary(arm), scoreSummary(control));
+      return { diff: test.diff, ci95: test.ci95, p: test.p, enough };
+    }
+    const look = meanLook(scoreSummary(arm), scoreSummary(control));
+    return sequentialComparison(
+      look,
+      arm.tracks?.control === control ? arm.tracks.score : undefined,
+      enough,
+    );
+  }
+
+  /**
+   * The sample-ratio check: distinct units per variant among the usages of the prompt's current
+   * version (the only one whose weights are known: a version covers its variants and weights,
+   * so the usages of older versions may have had another split, and are left out).
+   */
+  private splitCheck(name: string, prompt: PromptAccumulator): SplitCheck {
+    const split = prompt.split;
+    const check: SplitCheck = {
+      status: "unchecked",
+      version: split?.version ?? null,
+      units: 0,
+      shares: [],
+      chi2: null,
+      p: null,
+      undeclared: {},
+    };
+    if (this.splits === undefined)
+      return { ...check, reason: "the prompt's weights were not read" };
+    if (split === undefined) {
+      return {
+        ...check,
+        reason: `"${name}" is not a valid prompt of the tree read, so its weights are unknown`,
+      };
+    }
+    if (Object.keys(split.weights).length < 2) {
+      return { ...check, reason: "the prompt declares no variants" };
+    }
+    const units: Record<string, number> = {};
+    for (const group of prompt.groups.values()) {
+      const count = (group.units?.size ?? 0) + group.loneUsages;
+      if (count === 0) continue;
+      if (group.key in split.weights) units[group.key] = count;
+      else check.undeclared[group.key] = count;
+    }
+    check.units = Object.values(units).reduce((sum, count) => sum + count, 0);
+    if (check.units === 0) {
+      return { ...check, reason: `no usage of the current version ${split.version} yet` };
+    }
+    const test = sampleRatioTest(units, split.weights);
+    if (test === null) {
+      return {
+        ...check,
+        reason: `too few units of version ${split.version} (${check.units}) to check the split`,
+      };
+    }
     return {
-      diff: test.diff,
-      ci95: test.ci95,
+      ...check,
+      status: test.p < SRM_ALPHA ? "mismatch" : "ok",
+      shares: test.shares,
+      chi2: test.chi2,
       p: test.p,
-      significant: test.p < ALPHA && Math.min(group.scoreN, control.scoreN) >= this.minOutcomes,
     };
   }
-}
 
-/**
- * The Wilson score interval of a proportion: unlike `p ± z·se` it stays inside [0, 1] and
- * keeps its coverage for small samples and rates near 0 or 1.
- */
-export function wilsonInterval(successes: number, n: number, z = Z95): Interval {
-  if (n <= 0) return [NaN, NaN];
-  const p = successes / n;
-  const z2 = z * z;
-  const denominator = 1 + z2 / n;
-  const center = (p + z2 / (2 * n)) / denominator;
-  const half = (z / denominator) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return [Math.max(0, center - half), Math.min(1, center + half)];
-}
-
-/** A sample summarised: size, mean and (n − 1) variance. */
-export interface SampleSummary {
-  n: number;
-  mean: number;
-  variance: number;
-}
-
-/**
- * Welch's t-test of two means with unequal variances: `diff = a.mean − b.mean`, its 95%
- * interval, the two-sided p-value and the Welch–Satterthwaite degrees of freedom. Each sample
- * needs n ≥ 2; otherwise the numbers are NaN.
- */
-export function welchTest(
-  a: SampleSummary,
-  b: SampleSummary,
-): { diff: number; ci95: Interval; p: number; df: number } {
-  const diff = a.mean - b.mean;
-  if (a.n < 2 || b.n < 2) return { diff, ci95: [NaN, NaN], p: NaN, df: NaN };
-  const va = a.variance / a.n;
-  const vb = b.variance / b.n;
-  const se = Math.sqrt(va + vb);
-  if (se === 0) {
-    return { diff, ci95: [diff, diff], p: diff === 0 ? 1 : 0, df: a.n + b.n - 2 };
-  }
-  const df = (va + vb) ** 2 / (va ** 2 / (a.n - 1) + vb ** 2 / (b.n - 1));
-  const half = studentTQuantile(0.975, df) * se;
-  return { diff, ci95: [diff - half, diff + half], p: studentTTwoSided(diff / se, df), df };
-}
-
-/**
- * Two-proportion z-test: `diff = x1/n1 − x2/n2`, the p-value from the pooled standard error
- * (the null hypothesis says the rates are equal) and a 95% interval from the unpooled one.
- */
-export function twoProportionTest(
-  x1: number,
-  n1: number,
-  x2: number,
-  n2: number,
-): { diff: number; ci95: Interval; p: number; z: number } {
-  if (n1 <= 0 || n2 <= 0) return { diff: NaN, ci95: [NaN, NaN], p: NaN, z: NaN };
-  const p1 = x1 / n1;
-  const p2 = x2 / n2;
-  const diff = p1 - p2;
-  const pooled = (x1 + x2) / (n1 + n2);
-  const sePooled = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
-  const z = sePooled === 0 ? 0 : diff / sePooled;
-  const half = Z95 * Math.sqrt((p1 * (1 - p1)) / n1 + (p2 * (1 - p2)) / n2);
-  return { diff, ci95: [diff - half, diff + half], p: normalTwoSided(z), z };
-}
-
-/** P(Z ≤ z) for a standard normal Z. */
-export function normalCdf(z: number): number {
-  const tail = 0.5 * upperGamma(0.5, (z * z) / 2);
-  return z < 0 ? tail : 1 - tail;
-}
-
-/** P(|Z| ≥ |z|), computed from the tail so tiny p-values keep their precision. */
-function normalTwoSided(z: number): number {
-  return upperGamma(0.5, (z * z) / 2);
-}
-
-/** P(T ≤ t) for Student's t with `df` degrees of freedom (not necessarily whole). */
-export function studentTCdf(t: number, df: number): number {
-  const tail = studentTTwoSided(t, df) / 2;
-  return t < 0 ? tail : 1 - tail;
-}
-
-/** P(|T| ≥ |t|). */
-function studentTTwoSided(t: number, df: number): number {
-  // Beyond a million degrees of freedom t and normal differ by less than 1e-6, and the
-  // continued fraction would need thousands of steps.
-  if (!(df <= 1e6)) return normalTwoSided(t);
-  return incompleteBeta(df / (df + t * t), df / 2, 0.5);
-}
-
-/** The t with P(T ≤ t) = p, by bisection on the CDF. */
-export function studentTQuantile(p: number, df: number): number {
-  if (!(p > 0 && p < 1) || !(df > 0)) return NaN;
-  if (p < 0.5) return -studentTQuantile(1 - p, df);
-  const target = 2 * (1 - p);
-  let low = 0;
-  let high = 2;
-  while (studentTTwoSided(high, df) > target) {
-    low = high;
-    high *= 2;
-  }
-  for (let step = 0; step < 100 && high - low > 1e-12 * high; step += 1) {
-    const middle = (low + high) / 2;
-    if (studentTTwoSided(middle, df) > target) low = middle;
-    else high = middle;
-  }
-  return (low + high) / 2;
-}
-
-const MAX_ITERATIONS = 10_000;
-const EPSILON = 1e-15;
-const TINY = 1e-300;
-
-/** ln Γ(x), Lanczos approximation (g = 7), about 15 significant digits. */
-function logGamma(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
-  const y = x - 1;
-  let sum = 0.99999999999980993;
-  for (const [index, coefficient] of LANCZOS.entries()) sum += coefficient / (y + index + 1);
-  const t = y + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(sum);
-}
-
-const LANCZOS = [
-  676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-];
-
-/** The regularized incomplete beta function I_x(a, b). */
-export function incompleteBeta(x: number, a: number, b: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const front = Math.exp(
-    logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log1p(-x),
-  );
-  // The continued fraction converges fast only on this side of the mean; use symmetry otherwise.
-  if (x < (a + 1) / (a + b + 2)) return (front * betaFraction(x, a, b)) / a;
-  return 1 - (front * betaFraction(1 - x, b, a)) / b;
-}
-
-/** The continued fraction of I_x(a, b), by the modified Lentz method. */
-function betaFraction(x: number, a: number, b: number): number {
-  let c = 1;
-  let d = nonZero(1 - ((a + b) * x) / (a + 1));
-  d = 1 / d;
-  let h = d;
-  for (let m = 1; m <= MAX_ITERATIONS; m += 1) {
-    const even = (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m));
-    d = 1 / nonZero(1 + even * d);
-    c = nonZero(1 + even / c);
-    h *= d * c;
-    const odd = (-(a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
-    d = 1 / nonZero(1 + odd * d);
-    c = nonZero(1 + odd / c);
-    const delta = d * c;
-    h *= delta;
-    if (Math.abs(delta - 1) < EPSILON) break;
-  }
-  return h;
-}
-
-/** The regularized upper incomplete gamma function Q(a, x). */
-function upperGamma(a: number, x: number): number {
-  if (x <= 0) return 1;
-  const front = Math.exp(-x + a * Math.log(x) - logGamma(a));
-  if (x < a + 1) {
-    let term = 1 / a;
-    let sum = term;
-    for (let n = 1; n <= MAX_ITERATIONS; n += 1) {
-      term *= x / (a + n);
-      sum += term;
-      if (Math.abs(term) < Math.abs(sum) * EPSILON) break;
+  private planResult(
+    groups: GroupAccumulator[],
+    control: GroupAccumulator | undefined,
+    comparisons: number,
+  ): PromptPlan {
+    const { lift, power = 0.8 } = this.plan ?? { lift: NaN };
+    const plan: PromptPlan = {
+      lift,
+      power,
+      alpha: ALPHA,
+      comparisons: Math.max(1, comparisons),
+      success: null,
+      score: null,
+      notes: [],
+    };
+    if (control === undefined) {
+      plan.notes.push("no control group to take the base rate and variance from");
+      return plan;
     }
-    return 1 - sum * front;
+    const levels = { lift, power, alpha: ALPHA, comparisons: plan.comparisons };
+    const smallest = (count: (group: GroupAccumulator) => number) => Math.min(...groups.map(count));
+    if (control.trials > 0) {
+      const base = control.successes / control.trials;
+      const target = base + lift;
+      if (target <= 0 || target >= 1) {
+        plan.notes.push(`success: ${base.toFixed(3)} + ${lift} is not a rate between 0 and 1`);
+      } else {
+        const vc = base * (1 - base);
+        const va = target * (1 - target);
+        plan.success = planMetric(
+          base,
+          vc,
+          va,
+          levels,
+          smallest((group) => group.trials),
+        );
+      }
+    } else plan.notes.push("success: the control has no outcome with success");
+    if (control.scoreN > 1) {
+      const variance = control.scoreVariance;
+      plan.score = planMetric(
+        control.scoreMean,
+        variance,
+        variance,
+        levels,
+        smallest((group) => group.scoreN),
+      );
+    } else plan.notes.push("score: the control has fewer than 2 scores");
+    return plan;
   }
-  let b = x + 1 - a;
-  let c = 1 / TINY;
-  let d = 1 / b;
-  let h = d;
-  for (let i = 1; i <= MAX_ITERATIONS; i += 1) {
-    const an = -i * (i - a);
-    b += 2;
-    d = 1 / nonZero(an * d + b);
-    c = nonZero(b + an / c);
-    const delta = d * c;
-    h *= delta;
-    if (Math.abs(delta - 1) < EPSILON) break;
-  }
-  return front * h;
 }
 
-function nonZero(value: number): number {
-  return Math.abs(value) < TINY ? TINY : value;
+/** The plan of one metric, or null when its variance is 0 (any difference shows at once). */
+function planMetric(
+  base: number,
+  varianceControl: number,
+  varianceArm: number,
+  levels: { lift: number; power: number; alpha: number; comparisons: number },
+  now: number,
+): MetricPlan {
+  return {
+    base,
+    sd: Math.sqrt(varianceControl),
+    fixed: fixedSampleSize(varianceControl, varianceArm, levels),
+    alwaysValid: sequentialSampleSize(varianceControl, varianceArm, levels),
+    now,
+  };
+}
+
+/**
+ * The always-valid comparison: the running minimum p-value and intersected confidence sequence
+ * of every look so far, with the look at the current data (which a report made between
+ * outcomes, or before `minOutcomes`, has not had yet).
+ */
+function sequentialComparison(
+  look: Look,
+  track: SequentialTrack | undefined,
+  enough: boolean,
+): RawComparison {
+  const now = sequentialTest(look);
+  if (track === undefined || track.looks === 0) {
+    return { diff: look.diff, ci95: now.ci, p: now.p, enough };
+  }
+  return {
+    diff: look.diff,
+    ci95: [Math.max(track.ci[0], now.ci[0]), Math.min(track.ci[1], now.ci[1])],
+    p: Math.min(track.p, now.p),
+    enough,
+  };
+}
+
+function scoreSummary(group: GroupAccumulator): { n: number; mean: number; variance: number } {
+  return { n: group.scoreN, mean: group.scoreMean, variance: group.scoreVariance };
+}
+
+/** The loud line of a broken split: shares observed for the weights configured. */
+function mismatchMessage(check: SplitCheck): string {
+  const observed = check.shares.map((share) => `${(share.observed * 100).toFixed(1)}%`).join(" / ");
+  const configured = check.shares.map((share) => trimNumber(share.expected * 100)).join(" / ");
+  const names = check.shares.map((share) => share.variant).join(" / ");
+  const p = check.p !== null && check.p < 1e-4 ? check.p.toExponential(1) : check.p?.toFixed(4);
+  return (
+    `the split is broken: ${observed} observed for ${configured} configured (${names}; ` +
+    `chi-square p=${p} over ${check.units} units of version ${check.version}) — check assignment ` +
+    `before trusting results; significance marks withheld`
+  );
+}
+
+function trimNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
 }
 
 /** The q-quantile of sorted values, interpolating between neighbours (R's type 7). */

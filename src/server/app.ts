@@ -10,7 +10,7 @@ import { isPlainObject } from "../core/json.js";
 import { PROMPT_NAME_PATTERN } from "../core/names.js";
 import { renderPrompt } from "../core/render.js";
 import type { Issue } from "../core/types.js";
-import type { StatsOptions } from "../core/stats.js";
+import { declaredSplits, type StatsOptions } from "../core/stats.js";
 import { checkEvent, type PromptEvent } from "../core/usage.js";
 import { chooseVariant } from "../core/variants.js";
 import { PromptsError } from "../errors.js";
@@ -382,6 +382,14 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
         const value = query().get(field);
         if (value !== null && value !== "") options[field] = value;
       }
+      Object.assign(options, statsMethodQuery(query()));
+      // The split is checked against the weights of what this server serves.
+      if (by === "variant") {
+        const named = options.name === undefined ? undefined : snapshot.prompts.get(options.name);
+        options.splits = declaredSplits(
+          options.name === undefined ? snapshot.prompts.values() : named ? [named] : [],
+        );
+      }
       // Events the log is still writing are in it once acknowledged: the report sees them all.
       try {
         sendJson(response, 200, await usageStats(root, options));
@@ -513,4 +521,47 @@ function decodeURIComponentSafe(text: string): string {
 /** True for addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+/**
+ * The `/v1/stats` query parameters of the statistics themselves: `method`, `correction`, and
+ * `lift` (which asks for the plan), checked, each error naming its parameter.
+ */
+function statsMethodQuery(query: URLSearchParams): Partial<StatsOptions> {
+  const options: Partial<StatsOptions> = {};
+  const method = query.get("method");
+  if (method !== null && method !== "") {
+    if (method !== "always-valid" && method !== "fixed") {
+      throw new HttpError(
+        400,
+        "invalid_request",
+        `method: must be always-valid or fixed, got "${method}"`,
+      );
+    }
+    options.method = method;
+  }
+  const correction = query.get("correction");
+  if (correction !== null && correction !== "") {
+    if (correction !== "holm" && correction !== "none") {
+      throw new HttpError(
+        400,
+        "invalid_request",
+        `correction: must be holm or none, got "${correction}"`,
+      );
+    }
+    options.correction = correction;
+  }
+  const lift = query.get("lift");
+  if (lift !== null && lift !== "") {
+    const value = Number(lift);
+    if (!Number.isFinite(value) || value === 0) {
+      throw new HttpError(
+        400,
+        "invalid_request",
+        `lift: must be a non-zero number such as 0.05, got "${lift}"`,
+      );
+    }
+    options.plan = { lift: value };
+  }
+  return options;
 }

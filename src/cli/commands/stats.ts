@@ -1,4 +1,14 @@
-import type { Comparison, GroupStats, Interval, StatsReport } from "../../core/stats.js";
+import {
+  type Comparison,
+  declaredSplits,
+  type DeclaredSplit,
+  type GroupStats,
+  type Interval,
+  type MetricPlan,
+  type PromptStats,
+  type StatsOptions,
+  type StatsReport,
+} from "../../core/stats.js";
 import { checkPromptName } from "../../core/names.js";
 import { PromptsError } from "../../errors.js";
 import { findRoot } from "../../store/config.js";
@@ -10,23 +20,15 @@ import type { StatsCliOptions } from "../program.js";
 
 /**
  * `prompts stats [NAME]`: per version or variant, usages, outcomes, mean score and success rate
- * with their intervals, latency percentiles, tokens and cost, and the difference to the control.
+ * with their intervals, latency percentiles, tokens and cost, and the difference to the control;
+ * by variant, the check of the split; with `--plan`, the outcomes per arm needed.
  */
 export async function statsCommand(
   context: CommandContext,
   name: string | undefined,
   options: StatsCliOptions,
 ): Promise<number> {
-  const by = options.by ?? "version";
-  if (by !== "version" && by !== "variant") {
-    throw new PromptsError("E_USAGE", `--by takes version or variant, got "${by}"`);
-  }
-  const query: StatsQuery = {
-    by,
-    ...(name === undefined ? {} : { name }),
-    ...(options.since === undefined ? {} : { since: options.since }),
-    ...(options.until === undefined ? {} : { until: options.until }),
-  };
+  const query = queryOf(name, options);
   const report = await readReport(context, options.from, query);
   if (name !== undefined && report.prompts.length === 0) {
     if (!(await isKnownPrompt(context, options.from, name, query))) {
@@ -41,50 +43,66 @@ export async function statsCommand(
     writeJson(context, report);
     return 0;
   }
-  const colors = await colorsFor(context, context.io.stdout);
-  if (report.prompts.length === 0) {
-    const period = options.since !== undefined || options.until !== undefined;
-    context.io.stdout.write(
-      `no usage recorded${name === undefined ? "" : ` for "${name}"`}${period ? " in that period" : " yet"}\n`,
+  const period = options.since !== undefined || options.until !== undefined;
+  await writeReport(context, report, name, period);
+  return 0;
+}
+
+/** The options checked, as the query of `/v1/stats` (which `--from` sends as it is). */
+function queryOf(name: string | undefined, options: StatsCliOptions): StatsQuery {
+  const by = options.by ?? "version";
+  if (by !== "version" && by !== "variant") {
+    throw new PromptsError("E_USAGE", `--by takes version or variant, got "${by}"`);
+  }
+  const method = options.method ?? "always-valid";
+  if (method !== "always-valid" && method !== "fixed") {
+    throw new PromptsError("E_USAGE", `--method takes always-valid or fixed, got "${method}"`);
+  }
+  const correction = options.correction ?? "holm";
+  if (correction !== "holm" && correction !== "none") {
+    throw new PromptsError("E_USAGE", `--correction takes holm or none, got "${correction}"`);
+  }
+  if (options.plan === true && options.lift === undefined) {
+    throw new PromptsError(
+      "E_USAGE",
+      "--plan needs --lift: the absolute difference to detect (e.g. --lift 0.05 for 5 points)",
     );
   }
-  const blocks = report.prompts.map((prompt) => {
-    const header = `${colors.bold(prompt.name)} ${colors.dim(`by ${report.by}; control: ${prompt.control ?? "none"}`)}`;
-    const rows = prompt.groups.map((group) => groupRow(group, prompt.control, colors));
-    const titles = [
-      "",
-      "USAGES",
-      "OUTCOMES",
-      "SCORE (95% CI)",
-      "SUCCESS (95% CI)",
-      "LATENCY p50/p95",
-      "TOKENS in/out",
-      "COST",
-      "VS CONTROL",
-    ];
-    return `${header}\n${formatTable([titles.map((title) => colors.dim(title)), ...rows])}`;
-  });
-  if (blocks.length > 0) context.io.stdout.write(`${blocks.join("\n\n")}\n`);
-  const warnings = [
-    ...report.warnings,
-    ...report.prompts.flatMap((prompt) => [
-      ...prompt.warnings,
-      ...prompt.groups.flatMap((group) =>
-        group.warnings.map((warning) => `${prompt.name} ${group.key}: ${warning}`),
-      ),
-    ]),
-  ];
-  for (const warning of warnings)
-    context.io.stderr.write(`${colors.yellow("warning:")} ${warning}\n`);
-  return 0;
+  if (options.lift !== undefined && options.plan !== true) {
+    throw new PromptsError(
+      "E_USAGE",
+      "--lift goes with --plan (prompts stats NAME --plan --lift 0.05)",
+    );
+  }
+  if (
+    options.lift !== undefined &&
+    !(Number.isFinite(Number(options.lift)) && Number(options.lift) !== 0)
+  ) {
+    throw new PromptsError(
+      "E_USAGE",
+      `--lift takes a non-zero number such as 0.05, got "${options.lift}"`,
+    );
+  }
+  return {
+    by,
+    method,
+    correction,
+    ...(name === undefined ? {} : { name }),
+    ...(options.since === undefined ? {} : { since: options.since }),
+    ...(options.until === undefined ? {} : { until: options.until }),
+    ...(options.lift === undefined ? {} : { lift: options.lift }),
+  };
 }
 
 /** What a report is asked for: the query string of `GET /v1/stats`. */
 interface StatsQuery {
   by: "version" | "variant";
+  method: "always-valid" | "fixed";
+  correction: "holm" | "none";
   name?: string;
   since?: string;
   until?: string;
+  lift?: string;
 }
 
 /** The report of the local usage store, or of the `prompts serve` at `from`. */
@@ -95,7 +113,17 @@ async function readReport(
 ): Promise<StatsReport> {
   if (from === undefined) {
     const { root, cwd } = loadOptionsOf(context);
-    return usageStats(root ?? findRoot(cwd), query);
+    const statsOptions: StatsOptions = {
+      by: query.by,
+      ...(query.name === undefined ? {} : { name: query.name }),
+      ...(query.since === undefined ? {} : { since: query.since }),
+      ...(query.until === undefined ? {} : { until: query.until }),
+      method: query.method,
+      correction: query.correction,
+      ...(query.lift === undefined ? {} : { plan: { lift: Number(query.lift) } }),
+    };
+    if (query.by === "variant") statsOptions.splits = await readSplits(context, query.name);
+    return usageStats(root ?? findRoot(cwd), statsOptions);
   }
   const url = `${from.replace(/\/+$/, "")}/v1/stats?${new URLSearchParams({ ...query }).toString()}`;
   const response = await request(context, url);
@@ -131,8 +159,8 @@ async function isKnownPrompt(
     if (response.status !== 404) return true;
   }
   if (query.since === undefined && query.until === undefined) return false;
-  const { by } = query;
-  return (await readReport(context, from, { by, name })).prompts.length > 0;
+  const { by, method, correction } = query;
+  return (await readReport(context, from, { by, method, correction, name })).prompts.length > 0;
 }
 
 /** GET `url` with the token of PROMPTS_TOKEN; a server that cannot be reached is one line. */
@@ -146,6 +174,151 @@ async function request(context: CommandContext, url: string): Promise<Response> 
       `cannot reach ${url}: ${error instanceof Error ? error.message : String(error)}`,
     );
   });
+}
+
+/**
+ * The weights the working tree declares, for the sample-ratio check. A prompt that does not
+ * load (deleted, or invalid now) is left out, and its check says its weights are unknown.
+ */
+async function readSplits(
+  context: CommandContext,
+  name: string | undefined,
+): Promise<Map<string, DeclaredSplit>> {
+  const { loadPrompts, loadPromptsByName } = await import("../../store/load.js");
+  const options = loadOptionsOf(context);
+  try {
+    const loaded =
+      name === undefined ? await loadPrompts(options) : await loadPromptsByName([name], options);
+    return declaredSplits(loaded.prompts.values());
+  } catch (error) {
+    if (error instanceof PromptsError) return new Map();
+    throw error;
+  }
+}
+
+async function writeReport(
+  context: CommandContext,
+  report: StatsReport,
+  name: string | undefined,
+  period: boolean,
+): Promise<void> {
+  const { stdout, stderr } = context.io;
+  const colors = await colorsFor(context, stdout);
+  if (report.prompts.length === 0) {
+    stdout.write(
+      `no usage recorded${name === undefined ? "" : ` for "${name}"`}${period ? " in that period" : " yet"}\n`,
+    );
+  } else stdout.write(`${colors.dim(methodLine(report))}\n\n`);
+  const blocks = report.prompts.map((prompt) => promptBlock(report, prompt, colors));
+  if (blocks.length > 0) stdout.write(`${blocks.join("\n\n")}\n`);
+  const warnings = [
+    ...report.warnings,
+    ...report.prompts.flatMap((prompt) => [
+      ...prompt.warnings.map((warning) => `${prompt.name}: ${warning}`),
+      ...prompt.groups.flatMap((group) =>
+        group.warnings.map((warning) => `${prompt.name} ${group.key}: ${warning}`),
+      ),
+    ]),
+  ];
+  for (const warning of warnings) stderr.write(`${colors.yellow("warning:")} ${warning}\n`);
+}
+
+/** The first line: which method produced every p-value, interval and mark below. */
+function methodLine(report: StatsReport): string {
+  const level = `${Math.round((1 - report.alpha) * 100)}%`;
+  if (report.method === "fixed") {
+    return `method: fixed-horizon (two-proportion z and Welch t-tests, ${level} confidence intervals): valid for one look at a sample size fixed in advance`;
+  }
+  return `method: always-valid (mSPRT, ${level} confidence sequences, tuned for ${report.tuning?.toLocaleString("en-US") ?? "?"} outcomes per arm): valid however often you look`;
+}
+
+function promptBlock(report: StatsReport, prompt: PromptStats, colors: Colors): string {
+  const correction =
+    prompt.comparisons > 1
+      ? report.correction === "holm"
+        ? `; ${prompt.comparisons} comparisons, Holm-corrected`
+        : `; ${prompt.comparisons} comparisons, not corrected`
+      : "";
+  const lines = [
+    `${colors.bold(prompt.name)} ${colors.dim(`by ${report.by}; control: ${prompt.control ?? "none"}${correction}`)}`,
+  ];
+  const split = splitLine(prompt, colors);
+  if (split !== undefined) lines.push(split);
+  const kind = report.method === "fixed" ? "CI" : "CS";
+  const level = `${Math.round((1 - report.alpha) * 100)}%`;
+  const titles = [
+    "",
+    "USAGES",
+    "OUTCOMES",
+    `SCORE (${level} ${kind})`,
+    `SUCCESS (${level} ${kind})`,
+    "LATENCY p50/p95",
+    "TOKENS in/out",
+    "COST",
+    "VS CONTROL",
+  ];
+  const rows = prompt.groups.map((group) => groupRow(group, prompt.control, colors));
+  lines.push(formatTable([titles.map((title) => colors.dim(title)), ...rows]));
+  if (prompt.plan !== undefined) lines.push(...planLines(prompt, colors));
+  return lines.join("\n");
+}
+
+/** The split observed against the weights declared; loud when it is broken. */
+function splitLine(prompt: PromptStats, colors: Colors): string | undefined {
+  const check = prompt.srm;
+  if (check === null || check === undefined) return undefined;
+  if (check.status === "unchecked") return colors.dim(`split: not checked: ${check.reason ?? ""}`);
+  if (check.status === "mismatch") {
+    const warning = prompt.warnings.find((line) => line.startsWith("the split is broken"));
+    return colors.red(`✗ ${warning ?? "the split is broken"}`);
+  }
+  const observed = check.shares.map((share) => `${(share.observed * 100).toFixed(1)}%`).join(" / ");
+  const expected = check.shares.map((share) => trim(share.expected * 100)).join(" / ");
+  const names = check.shares.map((share) => share.variant).join(" / ");
+  return colors.dim(
+    `split: ${observed} observed for ${expected} configured (${names}; p=${(check.p ?? NaN).toFixed(3)} over ${check.units} units of version ${check.version ?? "?"})`,
+  );
+}
+
+function planLines(prompt: PromptStats, colors: Colors): string[] {
+  const plan = prompt.plan;
+  if (plan === undefined) return [];
+  const level = `${plan.alpha * 100}% level${plan.comparisons > 1 ? ` shared by ${plan.comparisons} comparisons` : ""}`;
+  const lines = [
+    `plan: outcomes per arm to detect the lift with ${plan.power * 100}% power at the ${level}`,
+  ];
+  const metric = (label: string, lift: string, base: string, value: MetricPlan) =>
+    `  ${label} ${lift} from ${base}: ${count(value.fixed)} with --method fixed, ${count(value.alwaysValid)} always-valid; the smallest group has ${count(value.now)}`;
+  if (plan.success !== null) {
+    lines.push(
+      metric(
+        "success",
+        `${plan.lift >= 0 ? "+" : ""}${(plan.lift * 100).toFixed(1)} pts`,
+        percent(plan.success.base),
+        plan.success,
+      ),
+    );
+  }
+  if (plan.score !== null) {
+    lines.push(
+      metric(
+        "score",
+        `${plan.lift >= 0 ? "+" : ""}${plan.lift}`,
+        `${plan.score.base.toFixed(3)} (sd ${plan.score.sd.toFixed(3)})`,
+        plan.score,
+      ),
+    );
+  }
+  for (const note of plan.notes) lines.push(colors.dim(`  ${note}`));
+  return lines;
+}
+
+function count(value: number): string {
+  return Number.isFinite(value) ? value.toLocaleString("en-US") : "∞";
+}
+
+function trim(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
 }
 
 function groupRow(group: GroupStats, control: string | null, colors: Colors): string[] {
@@ -198,8 +371,18 @@ function comparison(
   const diff = asPercent
     ? `${value.diff >= 0 ? "+" : ""}${(value.diff * 100).toFixed(1)} pts`
     : `${value.diff >= 0 ? "+" : ""}${value.diff.toFixed(3)}`;
-  const text = `${label} ${diff} ${interval(value.ci95, asPercent ? 1 : 3, asPercent)} p=${value.p < 0.001 ? "<0.001" : value.p.toFixed(3)}`;
+  // Reports from an older server carry no pAdjusted: they had no correction.
+  const adjusted =
+    value.pAdjusted !== undefined && value.pAdjusted !== value.p
+      ? ` (Holm ${pValue(value.pAdjusted)})`
+      : "";
+  const text = `${label} ${diff} ${interval(value.ci95, asPercent ? 1 : 3, asPercent)} p=${pValue(value.p)}${adjusted}`;
+  if (value.withheld) return colors.red(`${text} (withheld: split broken)`);
   return value.significant ? colors.green(`${text} ✓`) : text;
+}
+
+function pValue(p: number): string {
+  return p < 0.001 ? "<0.001" : p.toFixed(3);
 }
 
 function interval(value: Interval | null, digits: number, asPercent = false): string {
