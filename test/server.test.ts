@@ -268,7 +268,7 @@ async function openEvents(url: string, headers: Record<string, string> = {}) {
 }
 
 describe("GET /healthz and /v1/bundle", () => {
-  it("GET /healthz gives {ok, hash, prompts, last_error}", async () => {
+  it("GET /healthz gives {ok, hash, prompts, last_error, usage}", async () => {
     const { url } = await serve(tempDir(PROMPTS));
     const health = await getJson(`${url}/healthz`);
     expect(health.status).toBe(200);
@@ -279,6 +279,7 @@ describe("GET /healthz and /v1/bundle", () => {
       hash: bundle.body.hash,
       prompts: NAMES.length,
       last_error: null,
+      usage: { ok: true, error: null, since: null },
     });
   });
 

@@ -24,7 +24,7 @@ async function readAll(root: string) {
 describe("the usage store", () => {
   it("rotates the log by size and reads every file back in order", async () => {
     const root = tempDir();
-    const log = UsageLog.forRoot(root, 1_000);
+    const log = UsageLog.forRoot(root, { maxBytes: 1_000 });
     for (let i = 0; i < 60; i++) await log.append([JSON.stringify(usage(i))]);
     await log.close();
     const files = readdirSync(join(root, USAGE_DIR));

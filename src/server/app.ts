@@ -22,7 +22,7 @@ import { LiveTree } from "../store/live-tree.js";
 import { loadPrompts, locatePromptDir } from "../store/load.js";
 import { usageStats } from "../store/stats.js";
 import { type Snapshot, SnapshotBuilder } from "./snapshot.js";
-import { UsageLog } from "./usage-log.js";
+import { UsageLog, UsageStorageError } from "./usage-log.js";
 import { watchTree } from "./watch.js";
 
 /** Options of {@link createServer}. */
@@ -68,6 +68,8 @@ const MAX_BODY = 4 * 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
 /** How long requests in flight get to finish when the server stops. */
 const CLOSE_DEADLINE_MS = 10_000;
+/** When a client should send events again after a storage failure, in seconds. */
+const STORAGE_RETRY_AFTER_S = 5;
 
 class HttpError extends Error {
   constructor(
@@ -83,7 +85,14 @@ class HttpError extends Error {
 export async function createServer(options: ServeOptions = {}): Promise<PromptServer> {
   const root = options.root ?? findRoot(options.cwd ?? process.cwd());
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const usage = UsageLog.forRoot(root);
+  const usage = UsageLog.forRoot(root, {
+    onHealthChange: (error) =>
+      log(
+        error
+          ? `✗ usage log: ${error.message}; /v1/usage answers 503 and renders go unlogged until a write succeeds`
+          : "✓ usage log: writing again",
+      ),
+  });
   const builder = new SnapshotBuilder();
   const streams = new Set<ServerResponse>();
   let lastError: { message: string; issues: Issue[] } | null = null;
@@ -271,6 +280,12 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   const appendEvents = async (events: PromptEvent[]) => {
     await usage.append(events.map((event) => JSON.stringify(event)));
   };
+  /** 503 with Retry-After: the client keeps the events and sends them again. */
+  const storageUnavailable = (error: unknown, response: ServerResponse): unknown => {
+    if (!(error instanceof UsageStorageError)) return error;
+    response.setHeader("retry-after", String(STORAGE_RETRY_AFTER_S));
+    return new HttpError(503, "storage_unavailable", error.message);
+  };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // Split by hand: a full URL parse costs more than serving a 304.
@@ -294,11 +309,14 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     };
     if (path === "/healthz") {
       allow("GET", "HEAD");
+      const storage = usage.health;
       sendJson(response, 200, {
-        ok: true,
+        ok: storage.ok,
         hash: snapshot.hash,
         prompts: snapshot.prompts.size,
-        last_error: lastError?.message ?? null,
+        last_error:
+          lastError?.message ?? (storage.error === null ? null : `usage log: ${storage.error}`),
+        usage: storage,
       });
       return;
     }
@@ -389,7 +407,18 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
         input: variables,
         ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
       };
-      await appendEvents([event]);
+      // The prompt is what the caller needs: a log that cannot be written does not cost it.
+      try {
+        await appendEvents([event]);
+      } catch (error) {
+        if (!(error instanceof UsageStorageError)) throw error;
+        sendJson(response, 200, {
+          ...result,
+          usage_id: null,
+          warning: `usage not logged: ${error.message}`,
+        });
+        return;
+      }
       sendJson(response, 200, { ...result, usage_id: usageId });
       return;
     }
@@ -424,7 +453,11 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
         events.push(checked.event);
       }
       // 202 only once the events are on disk: an accepted event is never lost.
-      await appendEvents(events);
+      try {
+        await appendEvents(events);
+      } catch (error) {
+        throw storageUnavailable(error, response);
+      }
       sendJson(response, 202, { accepted: events.length, ids: events.map((event) => event.id) });
       return;
     }
