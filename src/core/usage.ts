@@ -125,3 +125,30 @@ export function checkEvent(
   }
   return fail("type", 'must be "usage" or "outcome"');
 }
+
+/** An event of a batch that `/v1/usage` refused: its index in the batch and why. */
+export interface RejectedEvent {
+  index: number;
+  code: "invalid_event";
+  /** Names the field: `[3].usage_id: required`. */
+  message: string;
+}
+
+/**
+ * Checks each event of a batch on its own: one bad event never costs the good ones. Returns
+ * the events to keep, in order, and the ones refused.
+ */
+export function checkEvents(items: readonly unknown[]): {
+  events: PromptEvent[];
+  rejected: RejectedEvent[];
+} {
+  const events: PromptEvent[] = [];
+  const rejected: RejectedEvent[] = [];
+  for (const [index, item] of items.entries()) {
+    const checked = checkEvent(item, `[${index}]`);
+    if ("problem" in checked)
+      rejected.push({ index, code: "invalid_event", message: checked.problem });
+    else events.push(checked.event);
+  }
+  return { events, rejected };
+}

@@ -13,7 +13,7 @@ import { PROMPT_NAME_PATTERN } from "../core/names.js";
 import { renderPrompt } from "../core/render.js";
 import type { Issue } from "../core/types.js";
 import type { StatsOptions } from "../core/stats.js";
-import { checkEvent, type PromptEvent } from "../core/usage.js";
+import { checkEvent, checkEvents, type PromptEvent } from "../core/usage.js";
 import { chooseVariant } from "../core/variants.js";
 import { PromptsError } from "../errors.js";
 import { resolvePromptRef } from "../git/labels.js";
@@ -443,14 +443,29 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     if (path === "/v1/usage") {
       allow("POST");
       const body = await readJson(request);
-      const items = Array.isArray(body) ? body : [body];
-      if (items.length === 0)
-        throw new HttpError(400, "invalid_event", "no events: send one event or a non-empty array");
-      const events: PromptEvent[] = [];
-      for (const [index, item] of items.entries()) {
-        const checked = checkEvent(item, Array.isArray(body) ? `[${index}]` : "event");
+      let events: PromptEvent[];
+      let rejected: ReturnType<typeof checkEvents>["rejected"] = [];
+      if (Array.isArray(body)) {
+        if (body.length === 0)
+          throw new HttpError(
+            400,
+            "invalid_event",
+            "no events: send one event or a non-empty array",
+          );
+        ({ events, rejected } = checkEvents(body));
+        if (events.length === 0) {
+          const more =
+            rejected.length > 1 ? ` (and ${rejected.length - 1} more, see rejected)` : "";
+          sendJson(response, 400, {
+            error: { code: "invalid_event", message: `${rejected[0]?.message}${more}` },
+            rejected,
+          });
+          return;
+        }
+      } else {
+        const checked = checkEvent(body, "event");
         if ("problem" in checked) throw new HttpError(400, "invalid_event", checked.problem);
-        events.push(checked.event);
+        events = [checked.event];
       }
       // 202 only once the events are on disk: an accepted event is never lost.
       try {
@@ -458,7 +473,11 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
       } catch (error) {
         throw storageUnavailable(error, response);
       }
-      sendJson(response, 202, { accepted: events.length, ids: events.map((event) => event.id) });
+      sendJson(response, 202, {
+        accepted: events.length,
+        ids: events.map((event) => event.id),
+        rejected,
+      });
       return;
     }
     if (path === "/v1/stats") {
