@@ -62,6 +62,38 @@ describe("the usage store", () => {
     ]);
   });
 
+  it("skips JSON lines that are not valid events, naming the field, and keeps the rest", async () => {
+    const noVersion: Record<string, unknown> = { ...usage(2) };
+    delete noVersion.version;
+    const root = tempDir({
+      [`${USAGE_DIR}/events.jsonl`]: [
+        JSON.stringify(usage(1)),
+        JSON.stringify(noVersion),
+        JSON.stringify({ ...usage(3), name: 1 }),
+        JSON.stringify({
+          type: "outcome",
+          id: "o1",
+          ts: "2026-01-01T00:00:00Z",
+          usage_id: "u1",
+          score: "high",
+        }),
+        JSON.stringify({ type: "outcome", id: "o2", ts: "2026-01-01T00:00:00Z" }),
+        JSON.stringify({ ...usage(4), variant: undefined }),
+        "",
+      ].join("\n"),
+    });
+    const { events, report } = await readAll(root);
+    expect(events.map((event) => event.id)).toEqual(["u1", "u4"]);
+    expect(events[1]).toMatchObject({ variant: "default" });
+    expect(report.skipped).toBe(4);
+    expect(report.warnings).toEqual([
+      `${USAGE_DIR}/events.jsonl:2: not a valid usage event (version: required); skipped`,
+      `${USAGE_DIR}/events.jsonl:3: not a valid usage event (name: must be a non-empty string, got 1); skipped`,
+      `${USAGE_DIR}/events.jsonl:4: not a valid outcome event (score: must be a number, got "high"); skipped`,
+      `${USAGE_DIR}/events.jsonl:5: not a valid outcome event (usage_id: required); skipped`,
+    ]);
+  });
+
   it("reads nothing, without error, where no event was ever logged", async () => {
     expect((await readAll(tempDir())).report).toEqual({
       files: 0,
