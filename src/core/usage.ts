@@ -135,20 +135,30 @@ export interface RejectedEvent {
 }
 
 /**
- * Checks each event of a batch on its own: one bad event never costs the good ones. Returns
- * the events to keep, in order, and the ones refused.
+ * What `/v1/usage` makes of a body: one event, or an array whose events are checked each on
+ * its own, so that one bad event never costs the good ones. Returns the events to write (in
+ * order) with those refused, or — when there is nothing to write — the problem to answer 400
+ * with (and, for an array, every refused event).
  */
-export function checkEvents(items: readonly unknown[]): {
-  events: PromptEvent[];
-  rejected: RejectedEvent[];
-} {
+export function checkUsageBody(
+  body: unknown,
+):
+  | { events: PromptEvent[]; rejected: RejectedEvent[] }
+  | { problem: string; rejected?: RejectedEvent[] } {
+  if (!Array.isArray(body)) {
+    const checked = checkEvent(body, "event");
+    return "problem" in checked ? checked : { events: [checked.event], rejected: [] };
+  }
+  if (body.length === 0) return { problem: "no events: send one event or a non-empty array" };
   const events: PromptEvent[] = [];
   const rejected: RejectedEvent[] = [];
-  for (const [index, item] of items.entries()) {
+  for (const [index, item] of body.entries()) {
     const checked = checkEvent(item, `[${index}]`);
     if ("problem" in checked)
       rejected.push({ index, code: "invalid_event", message: checked.problem });
     else events.push(checked.event);
   }
-  return { events, rejected };
+  if (events.length > 0) return { events, rejected };
+  const more = rejected.length > 1 ? ` (and ${rejected.length - 1} more, see rejected)` : "";
+  return { problem: `${rejected[0]?.message}${more}`, rejected };
 }

@@ -13,7 +13,7 @@ import { PROMPT_NAME_PATTERN } from "../core/names.js";
 import { renderPrompt } from "../core/render.js";
 import type { Issue } from "../core/types.js";
 import type { StatsOptions } from "../core/stats.js";
-import { checkEvent, checkEvents, type PromptEvent } from "../core/usage.js";
+import { checkUsageBody, type PromptEvent } from "../core/usage.js";
 import { chooseVariant } from "../core/variants.js";
 import { PromptsError } from "../errors.js";
 import { resolvePromptRef } from "../git/labels.js";
@@ -280,12 +280,6 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   const appendEvents = async (events: PromptEvent[]) => {
     await usage.append(events.map((event) => JSON.stringify(event)));
   };
-  /** 503 with Retry-After: the client keeps the events and sends them again. */
-  const storageUnavailable = (error: unknown, response: ServerResponse): unknown => {
-    if (!(error instanceof UsageStorageError)) return error;
-    response.setHeader("retry-after", String(STORAGE_RETRY_AFTER_S));
-    return new HttpError(503, "storage_unavailable", error.message);
-  };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // Split by hand: a full URL parse costs more than serving a 304.
@@ -442,36 +436,23 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     }
     if (path === "/v1/usage") {
       allow("POST");
-      const body = await readJson(request);
-      let events: PromptEvent[];
-      let rejected: ReturnType<typeof checkEvents>["rejected"] = [];
-      if (Array.isArray(body)) {
-        if (body.length === 0)
-          throw new HttpError(
-            400,
-            "invalid_event",
-            "no events: send one event or a non-empty array",
-          );
-        ({ events, rejected } = checkEvents(body));
-        if (events.length === 0) {
-          const more =
-            rejected.length > 1 ? ` (and ${rejected.length - 1} more, see rejected)` : "";
-          sendJson(response, 400, {
-            error: { code: "invalid_event", message: `${rejected[0]?.message}${more}` },
-            rejected,
-          });
-          return;
-        }
-      } else {
-        const checked = checkEvent(body, "event");
-        if ("problem" in checked) throw new HttpError(400, "invalid_event", checked.problem);
-        events = [checked.event];
+      const checked = checkUsageBody(await readJson(request));
+      if ("problem" in checked) {
+        sendJson(response, 400, {
+          error: { code: "invalid_event", message: checked.problem },
+          ...(checked.rejected === undefined ? {} : { rejected: checked.rejected }),
+        });
+        return;
       }
+      const { events, rejected } = checked;
       // 202 only once the events are on disk: an accepted event is never lost.
       try {
         await appendEvents(events);
       } catch (error) {
-        throw storageUnavailable(error, response);
+        if (!(error instanceof UsageStorageError)) throw error;
+        // The client keeps the events and sends them again.
+        response.setHeader("retry-after", String(STORAGE_RETRY_AFTER_S));
+        throw new HttpError(503, "storage_unavailable", error.message);
       }
       sendJson(response, 202, {
         accepted: events.length,
