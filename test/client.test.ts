@@ -1130,6 +1130,30 @@ describe("PromptClient: usage events", () => {
     expect(errors[1]?.message).toMatch(
       /^2 usage events dropped: POST .* refused 2 event\(s\): 413/,
     );
+
+    // An event JSON cannot write (its toJSON throws) is refused alone; the server's indexes
+    // count only the events it was sent.
+    answers.push({
+      status: 202,
+      body: {
+        accepted: 1,
+        ids: [],
+        rejected: [{ index: 1, code: "invalid_event", message: "[1].name: too long" }],
+      },
+    });
+    const throwing = {
+      toJSON: () => {
+        throw new Error("not today");
+      },
+    };
+    client.render("greeting", { name: "f" }, { metadata: { throwing } });
+    client.render("greeting", { name: "g" });
+    client.render("greeting", { name: "h" });
+    await waitUntil("the third batch answered", () => client.droppedEvents === 5, 3000);
+    expect(bodies[2]).toHaveLength(2);
+    expect(errors[2]?.message).toBe(
+      "2 usage events dropped: refused: [0]: cannot be written as JSON: not today; [1].name: too long",
+    );
     for (const error of errors) expect(error.message).not.toMatch(/kept and retried/);
   });
 
