@@ -1,8 +1,9 @@
 // The usage store when the disk misbehaves under a running server: a deleted folder, a full
 // disk, a read-only or unopenable folder. Real servers on port 0, real tmpfs mounts (as root).
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import {
+  chownSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -15,7 +16,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PromptClient, type PromptClientEvents } from "../src/client/client.js";
 import { createServer, type PromptServer } from "../src/server/app.js";
-import { tempDir } from "./helpers.js";
+import { BIN, tempDir } from "./helpers.js";
 import { GREETING } from "./sample-prompts.js";
 
 const USAGE_DIR = join(".prompts", "usage");
@@ -24,11 +25,22 @@ const USAGE_LOG = join(USAGE_DIR, "events.jsonl");
 const servers: PromptServer[] = [];
 const clients: PromptClient[] = [];
 const mounts: string[] = [];
+const children: ChildProcess[] = [];
 // Registered after helpers' own afterEach, so it runs first: servers close and mounts go
 // before the temp dirs are removed.
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.close()));
   await Promise.all(servers.splice(0).map((server) => server.close()));
+  await Promise.all(
+    children.splice(0).map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once("exit", () => resolve());
+          child.kill("SIGTERM");
+        }),
+    ),
+  );
   for (const dir of mounts.splice(0).reverse()) {
     try {
       execFileSync("umount", [dir], { stdio: "ignore" });
@@ -53,6 +65,41 @@ const cannotMount = (() => {
     rmSync(probe, { recursive: true, force: true });
   }
 })();
+
+/** The uid and gid of `nobody`, to meet EACCES as root cannot; or why not. */
+const nobody = (() => {
+  if (process.getuid?.() !== 0) return "not root: cannot run the server as another user";
+  try {
+    const [uid, gid] = ["-u", "-g"].map((flag) =>
+      Number(execFileSync("id", [flag, "nobody"], { encoding: "utf8" }).trim()),
+    );
+    return { uid: uid ?? NaN, gid: gid ?? NaN };
+  } catch {
+    return "no user named nobody";
+  }
+})();
+
+/** `prompts serve --port 0` in `root`, run as `user`; resolves with its URL. */
+function serveAs(root: string, user: { uid: number; gid: number }): Promise<string> {
+  const child = spawn(process.execPath, [BIN, "serve", "--port", "0"], {
+    cwd: root,
+    uid: user.uid,
+    gid: user.gid,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let said = "";
+    const read = (chunk: Buffer) => {
+      said += chunk.toString();
+      const url = /http:\/\/[\d.]+:\d+/.exec(said)?.[0];
+      if (url) resolve(url);
+    };
+    child.stdout?.on("data", read);
+    child.stderr?.on("data", read);
+    child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${said}`)));
+  });
+}
 
 /** Mounts a fresh tmpfs of `size` at `dir` (created), unmounted after the test. */
 function mountTmpfs(dir: string, size: string): void {
@@ -266,6 +313,33 @@ describe("usage storage faults under a running server", () => {
       });
       expect(rendered.body.usage_id).toEqual(expect.any(String));
       expect(logged(root).map((line) => line.id)).toEqual([event.id, rendered.body.usage_id]);
+      expect((await health(url)).body.ok).toBe(true);
+    },
+  );
+
+  it.skipIf(typeof nobody === "string")(
+    "a usage folder the server may not write to (EACCES): 503 and unlogged renders, then it recovers by itself",
+    async () => {
+      const user = nobody as { uid: number; gid: number };
+      const root = tempDir({ "prompts/greeting.yaml": GREETING });
+      execFileSync("chmod", ["-R", "a+rX", root]);
+      const dir = join(root, USAGE_DIR);
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      const url = await serveAs(root, user);
+
+      expectStorageUnavailable(await post(`${url}/v1/usage`, usage()), "EACCES");
+      const rendered = await post(`${url}/v1/prompts/greeting/render`, {
+        variables: { name: "Ada" },
+      });
+      expect(rendered).toMatchObject({
+        status: 200,
+        body: { text: "Hello Ada!\n", usage_id: null, warning: expect.stringMatching(/EACCES/) },
+      });
+
+      chownSync(dir, user.uid, user.gid);
+      const event = usage();
+      expect((await post(`${url}/v1/usage`, event)).status).toBe(202);
+      expect(logged(root).map((line) => line.id)).toEqual([event.id]);
       expect((await health(url)).body.ok).toBe(true);
     },
   );
