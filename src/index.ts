@@ -7,7 +7,7 @@ export type {
 } from "./client/client.js";
 export { PromptClient } from "./client/client.js";
 export type { PromptName, PromptRegistry, VariablesOf } from "./client/registry.js";
-export type { UsageSink } from "./client/usage-queue.js";
+export type { UsageSink, UsageSinkResult } from "./client/usage-queue.js";
 export type { Bundle, BundlePrompt, BundleSource } from "./core/bundle.js";
 export { BUNDLE_FORMAT, bundleToPrompts, createBundle, parseBundle } from "./core/bundle.js";
 export type { PromptLookup, RenderOptions, RenderResult } from "./core/render.js";

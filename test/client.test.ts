@@ -1037,6 +1037,126 @@ describe("PromptClient: usage events", () => {
     },
   );
 
+  it("an event it cannot send is dropped when queued, counted and said why; the others go and close() does not wait on it", async () => {
+    const root = tempDir(PROMPTS);
+    const server = await serve(root);
+    const { client, errors } = makeClient({ source: server.url, flushMs: 20, refreshMs: 0 });
+    await client.ready();
+    const circular: Record<string, unknown> = { step: 1 };
+    circular.self = circular;
+
+    const first = client.render("greeting", { name: "Ada" });
+    client.outcome("", { score: 1 });
+    client.outcome(first.usageId, { score: Number.NaN });
+    client.outcome(first.usageId, { latencyMs: Number.POSITIVE_INFINITY });
+    const loop = client.render("greeting", { name: "Bo" }, { metadata: { circular } });
+    const big = client.render("greeting", { name: "Cy" }, { metadata: { n: 10n } });
+    client.outcome(first.usageId, { score: 0.5, metadata: { nested: { id: 2n } } });
+    const second = client.render("greeting", { name: "Di" });
+    client.outcome(second.usageId, { score: 1 });
+
+    // The renders themselves are not touched by what their events carry.
+    expect([loop.text, big.text]).toEqual(["Hello Bo!\n", "Hello Cy!\n"]);
+    expect(client.droppedEvents).toBe(6);
+    expect(client.pendingEvents).toBe(3);
+    expect(errors.map((error) => error.message)).toEqual([
+      '1 usage event dropped: the outcome event cannot be sent: usage_id: must be the usageId of a render, got ""',
+      "1 usage event dropped: the outcome event cannot be sent: score: must be a finite number, got NaN",
+      "1 usage event dropped: the outcome event cannot be sent: latency_ms: must be a finite number, got Infinity",
+      "1 usage event dropped: the usage event cannot be sent: metadata.circular.self: a circular reference",
+      "1 usage event dropped: the usage event cannot be sent: metadata.n: a BigInt, which JSON cannot carry",
+      "1 usage event dropped: the outcome event cannot be sent: metadata.nested.id: a BigInt, which JSON cannot carry",
+    ]);
+    for (const error of errors) expect(error).toBeInstanceOf(PromptsError);
+
+    const started = Date.now();
+    await client.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(client.pendingEvents).toBe(0);
+    expect(jsonLines(join(root, USAGE_LOG)).map((event) => event.id ?? event.usage_id)).toEqual([
+      first.usageId,
+      second.usageId,
+      expect.any(String),
+    ]);
+    expect(errors).toHaveLength(6);
+  });
+
+  it("events the server refuses one by one are counted as dropped, never as kept and retried", async () => {
+    const root = tempDir(PROMPTS);
+    const answers: { status: number; body: unknown }[] = [];
+    const bodies: unknown[][] = [];
+    const stand = createHttpServer((request, response) => {
+      let text = "";
+      request.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      request.on("end", () => {
+        bodies.push(JSON.parse(text) as unknown[]);
+        const answer = answers.shift() ?? { status: 202, body: {} };
+        response.writeHead(answer.status, { "content-type": "application/json" });
+        response.end(JSON.stringify(answer.body));
+      });
+    });
+    const port = await listen(stand);
+    const { client, errors } = makeClient({
+      source: await publish(root),
+      usage: `http://127.0.0.1:${port}`,
+      flushMs: 20,
+    });
+    await client.ready();
+    answers.push(
+      {
+        status: 202,
+        body: {
+          accepted: 2,
+          ids: [],
+          rejected: [
+            { index: 1, code: "invalid_event", message: "[1].ts: must be an ISO 8601 date" },
+          ],
+        },
+      },
+      { status: 413, body: { error: { code: "body_too_large", message: "too big" } } },
+    );
+    for (const name of ["a", "b", "c"]) client.render("greeting", { name });
+    await waitUntil("the first batch answered", () => client.pendingEvents === 0, 3000);
+    expect(bodies[0]).toHaveLength(3);
+    expect(client.droppedEvents).toBe(1);
+    expect(errors.map((error) => error.message)).toEqual([
+      "1 usage event dropped: refused: [1].ts: must be an ISO 8601 date",
+    ]);
+
+    for (const name of ["d", "e"]) client.render("greeting", { name });
+    await waitUntil("the second batch answered", () => client.droppedEvents === 3, 3000);
+    expect(client.droppedEvents).toBe(3);
+    expect(client.pendingEvents).toBe(0);
+    expect(errors[1]?.message).toMatch(
+      /^2 usage events dropped: POST .* refused 2 event\(s\): 413/,
+    );
+
+    // An event JSON cannot write (its toJSON throws) is refused alone; the server's indexes
+    // count only the events it was sent.
+    answers.push({
+      status: 202,
+      body: {
+        accepted: 1,
+        ids: [],
+        rejected: [{ index: 1, code: "invalid_event", message: "[1].name: too long" }],
+      },
+    });
+    const throwing = {
+      toJSON: () => {
+        throw new Error("not today");
+      },
+    };
+    client.render("greeting", { name: "f" }, { metadata: { throwing } });
+    client.render("greeting", { name: "g" });
+    client.render("greeting", { name: "h" });
+    await waitUntil("the third batch answered", () => client.droppedEvents === 5, 3000);
+    expect(bodies[2]).toHaveLength(2);
+    expect(errors[2]?.message).toBe(
+      "2 usage events dropped: refused: [0]: cannot be written as JSON: not today; [1].name: too long",
+    );
+    for (const error of errors) expect(error.message).not.toMatch(/kept and retried/);
+  });
+
   it("a static bundle URL without a usage sink says once that usage is not logged", async () => {
     const root = tempDir(PROMPTS);
     const host = await hostBundle(await publish(root));

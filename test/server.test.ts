@@ -268,7 +268,7 @@ async function openEvents(url: string, headers: Record<string, string> = {}) {
 }
 
 describe("GET /healthz and /v1/bundle", () => {
-  it("GET /healthz gives {ok, hash, prompts, last_error}", async () => {
+  it("GET /healthz gives {ok, hash, prompts, last_error, usage}", async () => {
     const { url } = await serve(tempDir(PROMPTS));
     const health = await getJson(`${url}/healthz`);
     expect(health.status).toBe(200);
@@ -279,6 +279,7 @@ describe("GET /healthz and /v1/bundle", () => {
       hash: bundle.body.hash,
       prompts: NAMES.length,
       last_error: null,
+      usage: { ok: true, error: null, since: null },
     });
   });
 
@@ -682,24 +683,11 @@ describe("POST /v1/usage", () => {
     expect((await post(`${url}/v1/usage`, good)).status).toBe(202);
     const before = readUsage(root);
 
-    const noUsageId = [usage(), { type: "outcome", id: randomUUID(), score: 1 }, usage()];
-    await expectError(
-      post(`${url}/v1/usage`, noUsageId),
-      400,
-      "invalid_event",
-      /^\[1\]\.usage_id: required/,
-    );
     await expectError(
       post(`${url}/v1/usage`, { type: "click", id: randomUUID() }),
       400,
       "invalid_event",
       /^event\.type: /,
-    );
-    await expectError(
-      post(`${url}/v1/usage`, [usage(), outcome(good.id, { score: "high" })]),
-      400,
-      "invalid_event",
-      /^\[1\]\.score: /,
     );
     await expectError(
       post(`${url}/v1/usage`, usage({ name: undefined })),
@@ -714,13 +702,64 @@ describe("POST /v1/usage", () => {
       /^event\.ts: /,
     );
     await expectError(post(`${url}/v1/usage`, []), 400, "invalid_event");
-    await expectError(post(`${url}/v1/usage`, [usage(), 42]), 400, "invalid_event", /^\[1\]/);
     await expectError(post(`${url}/v1/usage`, '[{"type":"usage",'), 400, "invalid_json");
     await expectError(post(`${url}/v1/usage`, "not json at all"), 400, "invalid_json");
     await expectError(post(`${url}/v1/usage`, ""), 400, "invalid_json");
     const get = await getJson<ErrorJson>(`${url}/v1/usage`);
     expect(get.status).toBe(405);
     expect(readUsage(root)).toBe(before);
+  });
+
+  it("a batch keeps its valid events and names each refused one by index and field", async () => {
+    const root = tempDir(PROMPTS);
+    const { url } = await serve(root);
+    const first = usage();
+    const last = usage();
+    const batch = [
+      first,
+      { type: "outcome", id: randomUUID(), score: 1 },
+      outcome(first.id, { score: "high" }),
+      42,
+      last,
+    ];
+    const answer = await post(`${url}/v1/usage`, batch);
+    expect(answer).toMatchObject({
+      status: 202,
+      body: {
+        accepted: 2,
+        ids: [first.id, last.id],
+        rejected: [
+          { index: 1, code: "invalid_event", message: "[1].usage_id: required" },
+          { index: 2, code: "invalid_event", message: expect.stringMatching(/^\[2\]\.score: /) },
+          { index: 3, code: "invalid_event", message: "[3]: must be an object" },
+        ],
+      },
+    });
+    expect(usageEvents(root).map((event) => event.id)).toEqual([first.id, last.id]);
+
+    // A batch whose every event is refused: 400 with the same list, nothing written.
+    const before = readUsage(root);
+    const refused = await post(`${url}/v1/usage`, [
+      usage({ name: undefined }),
+      outcome(first.id, { usage_id: "" }),
+    ]);
+    expect(refused).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: "invalid_event",
+          message: "[0].name: required (and 1 more, see rejected)",
+        },
+        rejected: [
+          { index: 0, code: "invalid_event", message: "[0].name: required" },
+          { index: 1, code: "invalid_event", message: expect.stringMatching(/^\[1\]\.usage_id/) },
+        ],
+      },
+    });
+    expect(readUsage(root)).toBe(before);
+
+    // Every accepted answer has the list, empty when nothing was refused.
+    expect((await post(`${url}/v1/usage`, [usage()])).body).toMatchObject({ rejected: [] });
   });
 
   it("a body over maxBodyBytes is 413, whether announced or streamed, and nothing is written", async () => {

@@ -1,9 +1,9 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mulberry32, type StatsReport } from "../src/core/stats.js";
 import { createServer } from "../src/server/app.js";
-import { cli, expectOneLineError, runBin, tempDir } from "./helpers.js";
+import { cli, expectOneLineError, runBin, STACK_LINE, tempDir } from "./helpers.js";
 import { GREETING } from "./sample-prompts.js";
 
 /** A usage store where variant b succeeds far more often than default. */
@@ -250,6 +250,43 @@ describe("prompts stats", () => {
       );
       const served = await cli(elsewhere, "stats", "greeting", "--from", server.url);
       expect(served).toMatchObject({ code: 0, stdout: 'no usage recorded for "greeting" yet\n' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("skips a JSON line that is not a valid event with a warning, as a torn line, locally and --from a server", async () => {
+    const root = storeWithExperiment();
+    appendFileSync(
+      join(root, ".prompts/usage/events.jsonl"),
+      [
+        JSON.stringify({ type: "usage", id: "x1", ts: "2026-11-01T00:00:00Z", name: "greeting" }),
+        JSON.stringify({
+          type: "usage",
+          id: "x2",
+          ts: "2026-11-01T00:00:00Z",
+          name: 1,
+          version: "v",
+        }),
+        "",
+      ].join("\n"),
+    );
+    const warnings = [
+      "warning: .prompts/usage/events.jsonl:801: not a valid usage event (version: required); skipped",
+      "warning: .prompts/usage/events.jsonl:802: not a valid usage event (name: must be a non-empty string, got 1); skipped",
+    ];
+    const local = await cli(root, "stats", "--by", "variant");
+    expect(local.stderr).not.toMatch(STACK_LINE);
+    expect(local.code).toBe(0);
+    expect(local.stdout).toMatch(/^default\s+200\s+200\s+/m);
+    expect(local.stderr.trimEnd().split("\n")).toEqual(warnings);
+
+    const server = await createServer({ root, port: 0, log: () => {} });
+    try {
+      const remote = await cli(tempDir(), "stats", "--by", "variant", "--from", server.url);
+      expect(remote.code).toBe(0);
+      expect(remote.stdout).toBe(local.stdout);
+      expect(remote.stderr.trimEnd().split("\n")).toEqual(warnings);
     } finally {
       await server.close();
     }

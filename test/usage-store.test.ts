@@ -24,7 +24,7 @@ async function readAll(root: string) {
 describe("the usage store", () => {
   it("rotates the log by size and reads every file back in order", async () => {
     const root = tempDir();
-    const log = UsageLog.forRoot(root, 1_000);
+    const log = UsageLog.forRoot(root, { maxBytes: 1_000 });
     for (let i = 0; i < 60; i++) await log.append([JSON.stringify(usage(i))]);
     await log.close();
     const files = readdirSync(join(root, USAGE_DIR));
@@ -59,6 +59,38 @@ describe("the usage store", () => {
     expect(report.warnings).toEqual([
       expect.stringMatching(/events\.jsonl:2: not a JSON event/),
       expect.stringMatching(/events\.jsonl:3: not a usage or outcome event/),
+    ]);
+  });
+
+  it("skips JSON lines that are not valid events, naming the field, and keeps the rest", async () => {
+    const noVersion: Record<string, unknown> = { ...usage(2) };
+    delete noVersion.version;
+    const root = tempDir({
+      [`${USAGE_DIR}/events.jsonl`]: [
+        JSON.stringify(usage(1)),
+        JSON.stringify(noVersion),
+        JSON.stringify({ ...usage(3), name: 1 }),
+        JSON.stringify({
+          type: "outcome",
+          id: "o1",
+          ts: "2026-01-01T00:00:00Z",
+          usage_id: "u1",
+          score: "high",
+        }),
+        JSON.stringify({ type: "outcome", id: "o2", ts: "2026-01-01T00:00:00Z" }),
+        JSON.stringify({ ...usage(4), variant: undefined }),
+        "",
+      ].join("\n"),
+    });
+    const { events, report } = await readAll(root);
+    expect(events.map((event) => event.id)).toEqual(["u1", "u4"]);
+    expect(events[1]).toMatchObject({ variant: "default" });
+    expect(report.skipped).toBe(4);
+    expect(report.warnings).toEqual([
+      `${USAGE_DIR}/events.jsonl:2: not a valid usage event (version: required); skipped`,
+      `${USAGE_DIR}/events.jsonl:3: not a valid usage event (name: must be a non-empty string, got 1); skipped`,
+      `${USAGE_DIR}/events.jsonl:4: not a valid outcome event (score: must be a number, got "high"); skipped`,
+      `${USAGE_DIR}/events.jsonl:5: not a valid outcome event (usage_id: required); skipped`,
     ]);
   });
 

@@ -6,11 +6,16 @@ import { type Bundle, bundleToPrompts, parseBundle } from "../core/bundle.js";
 import { type RenderResult, renderPrompt } from "../core/render.js";
 import { didYouMean } from "../core/suggest.js";
 import type { Message, Prompt } from "../core/types.js";
-import type { OutcomeEvent, UsageEvent } from "../core/usage.js";
+import type { OutcomeEvent, PromptEvent, UsageEvent } from "../core/usage.js";
 import { chooseVariant } from "../core/variants.js";
 import { PromptsError } from "../errors.js";
 import type { PromptName, VariablesOf } from "./registry.js";
-import { RefusedBatchError, UsageQueue, type UsageSink } from "./usage-queue.js";
+import {
+  RefusedBatchError,
+  UsageQueue,
+  type UsageSink,
+  type UsageSinkResult,
+} from "./usage-queue.js";
 
 /** Options of {@link PromptClient}. */
 export interface PromptClientOptions {
@@ -146,10 +151,12 @@ export class PromptClient {
         maxQueue: options.maxQueue ?? 10_000,
         batchSize: options.batchSize ?? 500,
         flushMs: options.flushMs ?? 1_000,
-        onError: (error) =>
+        onError: (error, kept) =>
           this.emit(
             "error",
-            asError(error, "usage events could not be sent (they are kept and retried)"),
+            kept
+              ? asError(error, "usage events could not be sent (they are kept and retried)")
+              : new PromptsError("E_INVALID_INPUT", describe(error), { cause: error }),
           ),
       });
       process.on("beforeExit", this.onBeforeExit);
@@ -167,7 +174,10 @@ export class PromptClient {
     return this.current?.bundle.hash;
   }
 
-  /** Usage events dropped: the queue was full, or the sink refused them for good (a 400). */
+  /**
+   * Usage events dropped: the queue was full, the event could not be sent (a NaN score, an
+   * empty usage id, a circular or BigInt metadata), or the sink refused it for good (a 400).
+   */
   get droppedEvents(): number {
     return this.usage?.dropped ?? 0;
   }
@@ -513,37 +523,84 @@ export class PromptClient {
 function serveSink(base: string, token: string | undefined): UsageSink {
   const url = `${base.replace(/\/+$/, "")}/v1/usage`;
   return async (events) => {
+    const { lines, positions, refused } = serialize(events);
+    if (lines.length === 0) return { refused };
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (token) headers.authorization = `Bearer ${token}`;
     const response = await fetch(url, {
       method: "POST",
       headers,
-      body: JSON.stringify(events),
+      body: `[${lines.join(",")}]`,
       signal: AbortSignal.timeout(10_000),
     });
+    const text = await response.text();
+    // The events the server refused one by one (a 202 or, when it refused them all, a 400).
+    const rejected = parseJson<{ rejected?: unknown }>(text)?.rejected;
+    if ((response.status === 202 || response.status === 400) && Array.isArray(rejected)) {
+      for (const item of rejected as { index?: unknown; message?: unknown }[]) {
+        const at = typeof item.index === "number" ? positions[item.index] : undefined;
+        if (at !== undefined) refused.push({ index: at, message: String(item.message) });
+      }
+      return { refused };
+    }
     // Malformed or too large: sending it again would fail again.
     if (response.status === 400 || response.status === 413 || response.status === 422) {
       throw new RefusedBatchError(
-        `POST ${url} refused ${events.length} event(s): ${response.status} ${await response.text()}`,
+        `POST ${url} refused ${events.length} event(s): ${response.status} ${text}`,
       );
     }
+    // Anything else (503 while the server's disk is full, a restart) is worth another try.
     if (response.status !== 202)
-      throw new PromptsError(
-        "E_IO",
-        `POST ${url} answered ${response.status}: ${await response.text()}`,
-      );
+      throw new PromptsError("E_IO", `POST ${url} answered ${response.status}: ${text}`);
+    return { refused };
   };
 }
 
 function fileSink(path: string): UsageSink {
   let made = false;
   return async (events) => {
+    const { lines, refused } = serialize(events);
+    if (lines.length === 0) return { refused };
     if (!made) {
       await mkdir(dirname(path), { recursive: true });
       made = true;
     }
-    await appendFile(path, `${events.map((event) => JSON.stringify(event)).join("\n")}\n`);
+    await appendFile(path, `${lines.join("\n")}\n`);
+    return { refused };
   };
+}
+
+/**
+ * Each event as a JSON line, one by one: an event JSON cannot write (a `toJSON` that throws)
+ * is refused alone. `positions` maps each line back to its index in `events`.
+ */
+function serialize(events: readonly PromptEvent[]): {
+  lines: string[];
+  positions: number[];
+  refused: NonNullable<UsageSinkResult["refused"]>;
+} {
+  const lines: string[] = [];
+  const positions: number[] = [];
+  const refused: NonNullable<UsageSinkResult["refused"]> = [];
+  for (const [index, event] of events.entries()) {
+    try {
+      lines.push(JSON.stringify(event));
+      positions.push(index);
+    } catch (error) {
+      refused.push({ index, message: `[${index}]: cannot be written as JSON: ${describe(error)}` });
+    }
+  }
+  return { lines, positions, refused };
+}
+
+/** The JSON of a body, or undefined when it is none (a proxy's HTML error page). */
+function parseJson<T>(text: string): Partial<T> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `file:line` of the application's call to render, from a stack trace. */

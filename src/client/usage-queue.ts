@@ -1,7 +1,17 @@
 import type { PromptEvent } from "../core/usage.js";
+import { unsendable } from "./event-check.js";
 
-/** Where usage events go: a function that sends one batch (and rejects when it failed). */
-export type UsageSink = (events: readonly PromptEvent[]) => Promise<void>;
+/** What a {@link UsageSink} may say of a batch it took: the events it refused for good. */
+export interface UsageSinkResult {
+  /** Events of the batch that were not taken and never will be, by index, with why. */
+  refused?: { index: number; message: string }[];
+}
+
+/**
+ * Where usage events go: a function that sends one batch. It rejects when the batch could not
+ * be delivered (it is kept and sent again later); it may resolve with the events it refused.
+ */
+export type UsageSink = (events: readonly PromptEvent[]) => Promise<void | UsageSinkResult>;
 
 /** Options of {@link UsageQueue}. */
 export interface UsageQueueOptions {
@@ -12,12 +22,28 @@ export interface UsageQueueOptions {
   batchSize: number;
   /** How long an event waits for a batch to fill. */
   flushMs: number;
-  /** Called once per failure streak, for the client's `error` event. */
-  onError: (error: unknown) => void;
+  /**
+   * For the client's `error` event: once per failure streak while events are `kept` to be
+   * sent again, and each time events are dropped for good.
+   */
+  onError: (error: unknown, kept: boolean) => void;
 }
 
 /** What a sink throws for a batch it will never accept (a 4xx): dropped, not retried. */
 export class RefusedBatchError extends Error {}
+
+/** Events dropped for good: they cannot be sent, or the sink refused them. */
+export class DroppedEventsError extends Error {
+  override readonly name = "DroppedEventsError";
+
+  constructor(
+    /** How many events were dropped. */
+    readonly count: number,
+    reason: string,
+  ) {
+    super(`${count === 1 ? "1 usage event" : `${count} usage events`} dropped: ${reason}`);
+  }
+}
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 30_000;
@@ -34,7 +60,7 @@ export class UsageQueue {
   private timer: NodeJS.Timeout | undefined;
   private retryMs = 0;
   private failing = false;
-  /** Events dropped: the queue was full, or the sink refused their batch for good. */
+  /** Events dropped: the queue was full, they could not be sent, or the sink refused them. */
   dropped = 0;
   /** Events the sink accepted. */
   sent = 0;
@@ -42,10 +68,21 @@ export class UsageQueue {
   constructor(private readonly options: UsageQueueOptions) {}
 
   /**
-   * Queues one event; O(1), no I/O. An event whose `ts` is empty gets the time of the push,
+   * Queues one event; no I/O. An event whose `ts` is empty gets the time of the push,
    * formatted only when it is sent (formatting a date costs more than the rest of a push).
+   * An event that can never be sent (a NaN score, a circular or BigInt `metadata`) is dropped
+   * here, counted and reported, so that it never holds back the others.
    */
   push(event: PromptEvent): void {
+    const problem = unsendable(event);
+    if (problem !== undefined) {
+      this.dropped++;
+      this.options.onError(
+        new DroppedEventsError(1, `the ${event.type} event cannot be sent: ${problem}`),
+        false,
+      );
+      return;
+    }
     if (event.ts === "") this.times.set(event, Date.now());
     if (this.queue.length >= this.options.maxQueue) {
       this.dropped++;
@@ -90,23 +127,35 @@ export class UsageQueue {
           this.times.delete(event);
         }
       }
+      let result: void | UsageSinkResult;
       try {
-        await this.options.sink(batch);
+        result = await this.options.sink(batch);
       } catch (error) {
         if (error instanceof RefusedBatchError) {
           // Retrying what the sink refuses would block everything behind it: drop and count it.
           this.queue.splice(0, batch.length);
           this.dropped += batch.length;
-          this.options.onError(error);
+          this.options.onError(new DroppedEventsError(batch.length, error.message), false);
           continue;
         }
-        if (!this.failing) this.options.onError(error);
+        if (!this.failing) this.options.onError(error, true);
         this.failing = true;
         this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
         return;
       }
       this.queue.splice(0, batch.length);
-      this.sent += batch.length;
+      // A function sink is the application's code: take only a list that makes sense.
+      const said: unknown = (result as UsageSinkResult | undefined)?.refused;
+      const refused = Array.isArray(said)
+        ? (said as { message?: unknown }[]).slice(0, batch.length)
+        : [];
+      this.sent += batch.length - refused.length;
+      this.dropped += refused.length;
+      if (refused.length > 0) {
+        const reasons = refused.map((item) => String(item?.message));
+        const shown = reasons.slice(0, 3).join("; ") + (reasons.length > 3 ? "; …" : "");
+        this.options.onError(new DroppedEventsError(refused.length, `refused: ${shown}`), false);
+      }
       this.failing = false;
       this.retryMs = 0;
     }

@@ -125,3 +125,40 @@ export function checkEvent(
   }
   return fail("type", 'must be "usage" or "outcome"');
 }
+
+/** An event of a batch that `/v1/usage` refused: its index in the batch and why. */
+export interface RejectedEvent {
+  index: number;
+  code: "invalid_event";
+  /** Names the field: `[3].usage_id: required`. */
+  message: string;
+}
+
+/**
+ * What `/v1/usage` makes of a body: one event, or an array whose events are checked each on
+ * its own, so that one bad event never costs the good ones. Returns the events to write (in
+ * order) with those refused, or — when there is nothing to write — the problem to answer 400
+ * with (and, for an array, every refused event).
+ */
+export function checkUsageBody(
+  body: unknown,
+):
+  | { events: PromptEvent[]; rejected: RejectedEvent[] }
+  | { problem: string; rejected?: RejectedEvent[] } {
+  if (!Array.isArray(body)) {
+    const checked = checkEvent(body, "event");
+    return "problem" in checked ? checked : { events: [checked.event], rejected: [] };
+  }
+  if (body.length === 0) return { problem: "no events: send one event or a non-empty array" };
+  const events: PromptEvent[] = [];
+  const rejected: RejectedEvent[] = [];
+  for (const [index, item] of body.entries()) {
+    const checked = checkEvent(item, `[${index}]`);
+    if ("problem" in checked)
+      rejected.push({ index, code: "invalid_event", message: checked.problem });
+    else events.push(checked.event);
+  }
+  if (events.length > 0) return { events, rejected };
+  const more = rejected.length > 1 ? ` (and ${rejected.length - 1} more, see rejected)` : "";
+  return { problem: `${rejected[0]?.message}${more}`, rejected };
+}

@@ -11,7 +11,7 @@ import { PROMPT_NAME_PATTERN } from "../core/names.js";
 import { renderPrompt } from "../core/render.js";
 import type { Issue } from "../core/types.js";
 import { declaredSplits, type StatsOptions } from "../core/stats.js";
-import { checkEvent, type PromptEvent } from "../core/usage.js";
+import { checkUsageBody, type PromptEvent } from "../core/usage.js";
 import { chooseVariant } from "../core/variants.js";
 import { PromptsError } from "../errors.js";
 import { findRoot } from "../store/config.js";
@@ -21,7 +21,7 @@ import { systemFailure } from "./failure.js";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-body.js";
 import { listen } from "./listen.js";
 import { followRef, followWorkingTree, type SourceListener } from "./source.js";
-import { UsageLog } from "./usage-log.js";
+import { UsageLog, UsageStorageError } from "./usage-log.js";
 
 /** Options of {@link createServer}. */
 export interface ServeOptions {
@@ -66,6 +66,8 @@ const MAX_BODY = 4 * 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
 /** How long requests in flight get to finish when the server stops. */
 const CLOSE_DEADLINE_MS = 10_000;
+/** When a client should send events again after a storage failure, in seconds. */
+const STORAGE_RETRY_AFTER_S = 5;
 
 class HttpError extends Error {
   constructor(
@@ -81,7 +83,14 @@ class HttpError extends Error {
 export async function createServer(options: ServeOptions = {}): Promise<PromptServer> {
   const root = options.root ?? findRoot(options.cwd ?? process.cwd());
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const usage = UsageLog.forRoot(root);
+  const usage = UsageLog.forRoot(root, {
+    onHealthChange: (error) =>
+      log(
+        error
+          ? `✗ usage log: ${error.message}; /v1/usage answers 503 and renders go unlogged until a write succeeds`
+          : "✓ usage log: writing again",
+      ),
+  });
   const builder = new SnapshotBuilder();
   const streams = new Set<ServerResponse>();
   let lastError: { message: string; issues: Issue[] } | null = null;
@@ -230,12 +239,16 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     };
     if (path === "/healthz") {
       allow("GET", "HEAD");
+      const storage = usage.health;
       sendJson(response, 200, {
-        // Still 200: the last good prompts are served; `ok` says whether they are current.
-        ok: lastError === null,
+        // Still 200: the last good prompts are served; `ok` says whether they are current and
+        // whether usage is being recorded.
+        ok: lastError === null && storage.ok,
         hash: snapshot.hash,
         prompts: snapshot.prompts.size,
-        last_error: lastError?.message ?? null,
+        last_error:
+          lastError?.message ?? (storage.error === null ? null : `usage log: ${storage.error}`),
+        usage: storage,
       });
       return;
     }
@@ -326,7 +339,18 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
         input: variables,
         ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
       };
-      await appendEvents([event]);
+      // The prompt is what the caller needs: a log that cannot be written does not cost it.
+      try {
+        await appendEvents([event]);
+      } catch (error) {
+        if (!(error instanceof UsageStorageError)) throw error;
+        sendJson(response, 200, {
+          ...result,
+          usage_id: null,
+          warning: `usage not logged: ${error.message}`,
+        });
+        return;
+      }
       sendJson(response, 200, { ...result, usage_id: usageId });
       return;
     }
@@ -356,19 +380,29 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     }
     if (path === "/v1/usage") {
       allow("POST");
-      const body = await readJson(request);
-      const items = Array.isArray(body) ? body : [body];
-      if (items.length === 0)
-        throw new HttpError(400, "invalid_event", "no events: send one event or a non-empty array");
-      const events: PromptEvent[] = [];
-      for (const [index, item] of items.entries()) {
-        const checked = checkEvent(item, Array.isArray(body) ? `[${index}]` : "event");
-        if ("problem" in checked) throw new HttpError(400, "invalid_event", checked.problem);
-        events.push(checked.event);
+      const checked = checkUsageBody(await readJson(request));
+      if ("problem" in checked) {
+        sendJson(response, 400, {
+          error: { code: "invalid_event", message: checked.problem },
+          ...(checked.rejected === undefined ? {} : { rejected: checked.rejected }),
+        });
+        return;
       }
+      const { events, rejected } = checked;
       // 202 only once the events are on disk: an accepted event is never lost.
-      await appendEvents(events);
-      sendJson(response, 202, { accepted: events.length, ids: events.map((event) => event.id) });
+      try {
+        await appendEvents(events);
+      } catch (error) {
+        if (!(error instanceof UsageStorageError)) throw error;
+        // The client keeps the events and sends them again.
+        response.setHeader("retry-after", String(STORAGE_RETRY_AFTER_S));
+        throw new HttpError(503, "storage_unavailable", error.message);
+      }
+      sendJson(response, 202, {
+        accepted: events.length,
+        ids: events.map((event) => event.id),
+        rejected,
+      });
       return;
     }
     if (path === "/v1/stats") {

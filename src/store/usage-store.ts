@@ -12,7 +12,10 @@ export const USAGE_DIR = ".prompts/usage";
 export interface UsageReadReport {
   files: number;
   events: number;
-  /** Lines that were not events: a torn last line (a crash mid-write) or garbage. */
+  /**
+   * Lines that were not events: a torn last line (a crash mid-write), garbage, or JSON that is
+   * not a valid event (a field missing or of the wrong type).
+   */
   skipped: number;
   warnings: string[];
 }
@@ -20,8 +23,9 @@ export interface UsageReadReport {
 /**
  * Streams every event of the usage store, oldest file first (rotated `events-<time>.jsonl`
  * files by name, then the current `events.jsonl`), one line at a time: memory does not grow
- * with the size of the store. A line that is not an event is skipped with a warning, never an
- * error; a torn last line, which a crash mid-write leaves, is said so.
+ * with the size of the store. A line that is not an event — not JSON, or JSON without the
+ * fields an event has — is skipped with a warning naming it, never an error; a torn last line,
+ * which a crash mid-write leaves, is said so.
  */
 export async function readUsageEvents(
   root: string,
@@ -68,6 +72,16 @@ export async function readUsageEvents(
         );
         continue;
       }
+      const problem = storedEventProblem(value);
+      if (problem !== undefined) {
+        report.skipped++;
+        report.warnings.push(
+          `${USAGE_DIR}/${name}:${lineNumber}: not a valid ${value.type} event (${problem}); skipped`,
+        );
+        continue;
+      }
+      // Events written before `variant` was always filled in belong to the default arm.
+      value.variant ??= "default";
       report.events++;
       onEvent(value as unknown as PromptEvent);
     }
@@ -78,4 +92,47 @@ export async function readUsageEvents(
     }
   }
   return report;
+}
+
+/**
+ * What makes a stored usage or outcome line unusable (`version: required`), or undefined. Only
+ * the fields a reader relies on are checked, and `ts` only for being a string: lines written
+ * under older, looser rules stay readable.
+ */
+function storedEventProblem(event: Record<string, unknown>): string | undefined {
+  const text = (field: string, required: boolean): string | undefined => {
+    const value = event[field];
+    if (value === undefined || value === null) return required ? `${field}: required` : undefined;
+    return typeof value === "string" && value !== ""
+      ? undefined
+      : `${field}: must be a non-empty string, got ${shown(value)}`;
+  };
+  const common = text("id", true) ?? text("ts", true);
+  if (common) return common;
+  if (event.type === "usage") {
+    return text("name", true) ?? text("version", true) ?? text("variant", false);
+  }
+  const outcome = text("usage_id", true);
+  if (outcome) return outcome;
+  for (const field of ["score", "latency_ms", "cost"]) {
+    const value = event[field];
+    if (value !== undefined && value !== null && typeof value !== "number") {
+      return `${field}: must be a number, got ${shown(value)}`;
+    }
+  }
+  const success = event.success;
+  if (success !== undefined && success !== null && typeof success !== "boolean") {
+    return `success: must be true or false, got ${shown(success)}`;
+  }
+  const tokens = event.tokens;
+  if (tokens !== undefined && tokens !== null && !isPlainObject(tokens)) {
+    return `tokens: must be an object, got ${shown(tokens)}`;
+  }
+  return undefined;
+}
+
+/** A value as JSON, cut short: a warning stays one readable line. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
