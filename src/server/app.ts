@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { BundleSource } from "../core/bundle.js";
 import { toBundlePrompt } from "../core/bundle.js";
+import { ISO_DATE_EXAMPLE, parseIsoDate } from "../core/iso-date.js";
 import { isPlainObject } from "../core/json.js";
 import { PROMPT_NAME_PATTERN } from "../core/names.js";
 import { renderPrompt } from "../core/render.js";
@@ -437,7 +438,14 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
       const options: StatsOptions = { by };
       for (const field of ["name", "since", "until"] as const) {
         const value = query().get(field);
-        if (value !== null && value !== "") options[field] = value;
+        if (value === null || value === "") continue;
+        if (field !== "name" && parseIsoDate(value) === undefined)
+          throw new HttpError(
+            400,
+            "invalid_request",
+            `${field}: must be an ISO 8601 date (${ISO_DATE_EXAMPLE}), got ${JSON.stringify(value)}`,
+          );
+        options[field] = value;
       }
       // Events the log is still writing are in it once acknowledged: the report sees them all.
       try {
