@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type PromptServer, type ServeOptions } from "../src/server/app.js";
@@ -9,6 +10,8 @@ import { GREETING } from "./sample-prompts.js";
 
 const PROMPTS = { "prompts/greeting.yaml": GREETING };
 const USAGE_LOG = join(".prompts", "usage", "events.jsonl");
+const APP = "https://app.example";
+
 interface ErrorJson {
   error: { code: string; message: string };
 }
@@ -65,6 +68,158 @@ function exchange(
 }
 
 const errorOf = (answer: Answer) => (JSON.parse(answer.text) as ErrorJson).error;
+
+describe("Host header (DNS rebinding)", () => {
+  it("a loopback server answers only Host names of this machine's loopback, on every route", async () => {
+    const root = tempDir(PROMPTS);
+    const { url, port } = await serve(root);
+    for (const host of [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `LOCALHOST:${port}`,
+      `[::1]:${port}`,
+      "localhost",
+      "127.0.0.1",
+    ]) {
+      const answer = await exchange(url, "/v1/bundle", { headers: { host } });
+      expect({ host, status: answer.status }).toEqual({ host, status: 200 });
+    }
+    const routes: { method: string; path: string; body?: unknown }[] = [
+      { method: "GET", path: "/healthz" },
+      { method: "GET", path: "/v1/bundle" },
+      { method: "GET", path: "/v1/prompts" },
+      { method: "GET", path: "/v1/prompts/greeting" },
+      { method: "GET", path: "/v1/events" },
+      { method: "GET", path: "/v1/stats" },
+      { method: "POST", path: "/v1/prompts/greeting/render", body: { variables: { name: "A" } } },
+      {
+        method: "POST",
+        path: "/v1/usage",
+        body: { type: "usage", name: "greeting", version: "v" },
+      },
+    ];
+    for (const host of [`evil.example:${port}`, "evil.example", `127.0.0.1.evil.example:${port}`]) {
+      for (const route of routes) {
+        const answer = await exchange(url, route.path, {
+          method: route.method,
+          headers: { host, "content-type": "application/json" },
+          ...(route.body === undefined ? {} : { body: JSON.stringify(route.body) }),
+        });
+        const what = `${route.method} ${route.path} Host: ${host}`;
+        expect({ what, status: answer.status }).toEqual({ what, status: 421 });
+        expect(errorOf(answer).code).toBe("host_not_allowed");
+        expect(errorOf(answer).message).toContain(`--allowed-host ${host.replace(/:\d+$/, "")}`);
+      }
+    }
+    // Nothing a refused request asked for was logged.
+    expect(() => readFileSync(join(root, USAGE_LOG), "utf8")).toThrow();
+  });
+
+  it("--allowed-host adds names; a server on all interfaces also answers its addresses and the machine's name", async () => {
+    const root = tempDir(PROMPTS);
+    const named = await serve(root, { allowedHosts: ["prompts.internal", "Other.Example."] });
+    for (const host of ["prompts.internal:80", "other.example", `localhost:${named.port}`]) {
+      const answer = await exchange(named.url, "/healthz", { headers: { host } });
+      expect({ host, status: answer.status }).toEqual({ host, status: 200 });
+    }
+    const refused = await exchange(named.url, "/healthz", { headers: { host: "evil.example" } });
+    expect(refused.status).toBe(421);
+
+    const everywhere = await serve(root, { host: "0.0.0.0" });
+    const local = `http://127.0.0.1:${everywhere.port}`;
+    for (const host of ["10.1.2.3:7411", "[fe80::1]", hostname(), "127.0.0.1"]) {
+      const answer = await exchange(local, "/healthz", { headers: { host } });
+      expect({ host, status: answer.status }).toEqual({ host, status: 200 });
+    }
+    const rebound = await exchange(local, "/healthz", { headers: { host: "evil.example" } });
+    expect(rebound.status).toBe(421);
+  });
+
+  it("a malformed --allowed-host or --cors is refused at start with one line", async () => {
+    const root = tempDir(PROMPTS);
+    expectOneLineError(
+      await cli(root, "serve", "--port", "0", "--allowed-host", "evil example"),
+      2,
+      '--allowed-host takes a host name such as prompts.internal, got "evil example"',
+    );
+    for (const origin of ["https://app.example/", "app.example", "*", "ftp://app.example"]) {
+      expectOneLineError(
+        await cli(root, "serve", "--port", "0", "--cors", origin),
+        2,
+        `--cors takes an origin such as https://app.example`,
+        `got "${origin}"`,
+      );
+    }
+  });
+});
+
+describe("CORS", () => {
+  const preflight = (url: string, origin: string, path = "/v1/usage") =>
+    exchange(url, path, {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
+    });
+  const corsHeaders = (answer: Answer) =>
+    Object.keys(answer.headers).filter((name) => name.startsWith("access-control-"));
+
+  it("without --cors no response carries a CORS header and a preflight is 405", async () => {
+    const { url } = await serve(tempDir(PROMPTS));
+    const bundle = await exchange(url, "/v1/bundle", { headers: { origin: APP } });
+    expect(bundle.status).toBe(200);
+    expect(corsHeaders(bundle)).toEqual([]);
+    const asked = await preflight(url, APP);
+    expect(asked.status).toBe(405);
+    expect(corsHeaders(asked)).toEqual([]);
+  });
+
+  it("with --cors the origin's preflights are answered and its responses allowed; other origins get nothing", async () => {
+    const root = tempDir(PROMPTS);
+    const { url } = await serve(root, { corsOrigins: [APP], token: "s3cret" });
+    // A preflight carries no Authorization: it is answered before the token is asked for.
+    const asked = await preflight(url, APP);
+    expect(asked.status).toBe(204);
+    expect(asked.headers).toMatchObject({
+      "access-control-allow-origin": APP,
+      "access-control-allow-methods": "GET, HEAD, POST",
+      "access-control-allow-headers": "authorization, content-type",
+      "access-control-max-age": "600",
+    });
+    const bundle = await exchange(url, "/v1/bundle", {
+      headers: { origin: APP, authorization: "Bearer s3cret", "accept-encoding": "gzip" },
+    });
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers["access-control-allow-origin"]).toBe(APP);
+    expect(String(bundle.headers.vary)).toMatch(/origin/);
+    expect(String(bundle.headers.vary)).toMatch(/accept-encoding/);
+    const rendered = await exchange(url, "/v1/prompts/greeting/render", {
+      method: "POST",
+      headers: {
+        origin: APP,
+        authorization: "Bearer s3cret",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ variables: { name: "Ada" } }),
+    });
+    expect(rendered.status).toBe(200);
+    expect(rendered.headers["access-control-allow-origin"]).toBe(APP);
+
+    for (const origin of ["https://evil.example", "http://app.example", `${APP}:444`]) {
+      const other = await preflight(url, origin);
+      expect({ origin, status: other.status }).toEqual({ origin, status: 401 });
+      expect(other.headers["access-control-allow-origin"]).toBeUndefined();
+      const read = await exchange(url, "/v1/bundle", {
+        headers: { origin, authorization: "Bearer s3cret" },
+      });
+      expect(read.status).toBe(200);
+      expect(read.headers["access-control-allow-origin"]).toBeUndefined();
+      expect(read.headers.vary).toContain("origin");
+    }
+  });
+});
 
 describe("stats dates and event times are strict ISO 8601", () => {
   it("/v1/stats names the query parameter of a date that is not one, and reads the zone of one that is", async () => {

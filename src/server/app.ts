@@ -22,6 +22,7 @@ import { findRoot } from "../store/config.js";
 import { LiveTree } from "../store/live-tree.js";
 import { loadPrompts, locatePromptDir } from "../store/load.js";
 import { usageStats } from "../store/stats.js";
+import { RequestGuard } from "./request-guard.js";
 import { type Snapshot, SnapshotBuilder } from "./snapshot.js";
 import { UsageLog } from "./usage-log.js";
 import { watchTree } from "./watch.js";
@@ -42,6 +43,13 @@ export interface ServeOptions {
   port?: number;
   /** Require `Authorization: Bearer <token>` on every /v1 route. */
   token?: string;
+  /**
+   * Names a request's `Host` may give besides the bound address and `localhost` (a page whose
+   * own DNS name points at this machine must not read the prompts).
+   */
+  allowedHosts?: string[];
+  /** Origins whose pages may call the API from a browser (CORS); none by default. */
+  corsOrigins?: string[];
   /** Largest request body accepted, in bytes (default 4 MiB). */
   maxBodyBytes?: number;
   /** Log every request. */
@@ -82,6 +90,11 @@ class HttpError extends Error {
 
 /** Starts `prompts serve`: the bundle and the prompts over HTTP, hot-reloaded, with usage ingest. */
 export async function createServer(options: ServeOptions = {}): Promise<PromptServer> {
+  const guard = new RequestGuard({
+    host: options.host ?? "127.0.0.1",
+    ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
+    ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
+  });
   const root = options.root ?? findRoot(options.cwd ?? process.cwd());
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const usage = UsageLog.forRoot(root);
@@ -274,6 +287,7 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (guard.screen(request, response)) return;
     // Split by hand: a full URL parse costs more than serving a 304.
     const target = request.url ?? "/";
     const queryAt = target.indexOf("?");
@@ -313,7 +327,7 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
       const current = snapshot;
       response.setHeader("etag", current.etag);
       response.setHeader("cache-control", "no-cache");
-      response.setHeader("vary", "accept-encoding");
+      response.appendHeader("vary", "accept-encoding");
       if (matchesEtag(request.headers["if-none-match"], current.etag)) {
         response.writeHead(304).end();
         return;

@@ -43,6 +43,8 @@ export async function serveCommand(
     ...(port === undefined ? {} : { port }),
     ...(token === undefined ? {} : { token }),
     ...(maxBody === undefined ? {} : { maxBodyBytes: maxBody }),
+    ...(options.allowedHost === undefined ? {} : { allowedHosts: options.allowedHost }),
+    ...(options.cors === undefined ? {} : { corsOrigins: options.cors }),
     verbose: options.verbose === true,
     log,
   });
