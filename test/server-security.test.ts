@@ -153,6 +153,55 @@ describe("Host header (DNS rebinding)", () => {
   });
 });
 
+describe("content-type of POST bodies", () => {
+  it("a body that is not declared JSON is 415 and logs nothing; application/json with charset utf-8 is taken", async () => {
+    const root = tempDir(PROMPTS);
+    const { url } = await serve(root);
+    const render = JSON.stringify({ variables: { name: "Ada" } });
+    const event = JSON.stringify({ type: "usage", name: "greeting", version: "v" });
+    for (const type of [
+      "text/plain",
+      "text/plain;charset=UTF-8",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      "application/json; charset=latin1",
+      "application/jsonx",
+      undefined,
+    ]) {
+      for (const [path, body] of [
+        ["/v1/prompts/greeting/render", render],
+        ["/v1/usage", event],
+      ] as const) {
+        const answer = await exchange(url, path, {
+          method: "POST",
+          headers: type === undefined ? {} : { "content-type": type },
+          body,
+        });
+        const what = `${path} ${String(type)}`;
+        expect({ what, status: answer.status }).toEqual({ what, status: 415 });
+        expect(errorOf(answer)).toEqual({
+          code: "unsupported_media_type",
+          message: expect.stringContaining("content-type: application/json") as string,
+        });
+      }
+    }
+    expect(() => readFileSync(join(root, USAGE_LOG), "utf8")).toThrow();
+
+    for (const type of [
+      "application/json",
+      "application/json; charset=utf-8",
+      'Application/JSON;charset="UTF-8"',
+    ]) {
+      const answer = await exchange(url, "/v1/prompts/greeting/render", {
+        method: "POST",
+        headers: { "content-type": type },
+        body: render,
+      });
+      expect({ type, status: answer.status }).toEqual({ type, status: 200 });
+    }
+  });
+});
+
 describe("CORS", () => {
   const preflight = (url: string, origin: string, path = "/v1/usage") =>
     exchange(url, path, {

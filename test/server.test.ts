@@ -763,11 +763,13 @@ describe("other routes", () => {
     }
     const rendered = await fetch(`${url}/v1/prompts/greeting/render`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ variables: { name: "Ada" } }),
     });
     const usageId = ((await rendered.json()) as { usage_id: string }).usage_id;
     await fetch(`${url}/v1/usage`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ type: "outcome", usage_id: usageId, success: true, score: 0.5 }),
     });
     const stats = await getJson<{

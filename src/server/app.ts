@@ -22,7 +22,7 @@ import { findRoot } from "../store/config.js";
 import { LiveTree } from "../store/live-tree.js";
 import { loadPrompts, locatePromptDir } from "../store/load.js";
 import { usageStats } from "../store/stats.js";
-import { RequestGuard } from "./request-guard.js";
+import { jsonContentTypeProblem, RequestGuard } from "./request-guard.js";
 import { type Snapshot, SnapshotBuilder } from "./snapshot.js";
 import { UsageLog } from "./usage-log.js";
 import { watchTree } from "./watch.js";
@@ -257,6 +257,8 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   const maxBody = options.maxBodyBytes ?? MAX_BODY;
 
   const readJson = async (request: IncomingMessage): Promise<unknown> => {
+    const notJson = jsonContentTypeProblem(request.headers["content-type"]);
+    if (notJson !== undefined) throw new HttpError(415, "unsupported_media_type", notJson);
     const declared = Number(request.headers["content-length"] ?? 0);
     if (declared > maxBody)
       throw new HttpError(413, "body_too_large", `the body is over ${maxBody} bytes`);
@@ -492,7 +494,8 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
         return;
       }
       if (error instanceof HttpError) {
-        if (error.status === 413) response.setHeader("connection", "close");
+        // The body was left unread: the connection cannot carry another request.
+        if (error.status === 413 || error.status === 415) response.setHeader("connection", "close");
         sendJson(response, error.status, { error: { code: error.code, message: error.message } });
         return;
       }

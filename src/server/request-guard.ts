@@ -99,6 +99,22 @@ export class RequestGuard {
 }
 
 /**
+ * Why a request's `content-type` is not JSON, or undefined when it is (`application/json`,
+ * optionally with `charset=utf-8`). Pages can post `text/plain` across origins without asking
+ * the server first; only JSON bodies are accepted, so they cannot.
+ */
+export function jsonContentTypeProblem(header: string | undefined): string | undefined {
+  const [type = "", ...parameters] = (header ?? "").split(";").map((part) => part.trim());
+  const utf8 = parameters.every(
+    (parameter) =>
+      parameter === "" || /^charset=(?:utf-8|"utf-8")$/i.test(parameter.replace(/\s*=\s*/, "=")),
+  );
+  if (type.toLowerCase() === "application/json" && utf8) return undefined;
+  const given = header === undefined ? "none" : JSON.stringify(header.slice(0, 100));
+  return `send the body as JSON with content-type: application/json (got ${given})`;
+}
+
+/**
  * The host name of a Host header (or of `--host`/`--allowed-host`), lowercase, without port,
  * brackets or a final dot, IP addresses in their usual form; undefined when it is malformed.
  */
