@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type PromptServer, type ServeOptions } from "../src/server/app.js";
-import { cli, expectOneLineError, tempDir } from "./helpers.js";
+import { cli, expectOneLineError, runBin, tempDir } from "./helpers.js";
 import { GREETING } from "./sample-prompts.js";
 
 const PROMPTS = { "prompts/greeting.yaml": GREETING };
@@ -267,6 +267,18 @@ describe("CORS", () => {
       expect(read.headers["access-control-allow-origin"]).toBeUndefined();
       expect(read.headers.vary).toContain("origin");
     }
+  });
+});
+
+describe("the token", () => {
+  it("an empty token is refused at start, not taken as no auth: --token '', PROMPTS_TOKEN=, createServer", async () => {
+    const root = tempDir(PROMPTS);
+    await expect(createServer({ root, port: 0, token: "" })).rejects.toThrow(/the token is empty/);
+    // The built binary, so that a server that did start would show as a timeout, not a hang.
+    const flag = runBin(root, ["serve", "--port", "0", "--token", ""]);
+    expectOneLineError(flag, 2, "--token is empty");
+    const env = runBin(root, ["serve", "--port", "0"], { PROMPTS_TOKEN: "" });
+    expectOneLineError(env, 2, "PROMPTS_TOKEN is set but empty");
   });
 });
 

@@ -41,7 +41,7 @@ export interface ServeOptions {
   host?: string;
   /** Port; 0 picks a free one. Default 7411. */
   port?: number;
-  /** Require `Authorization: Bearer <token>` on every /v1 route. */
+  /** Require `Authorization: Bearer <token>` on every /v1 route. An empty token is refused. */
   token?: string;
   /**
    * Names a request's `Host` may give besides the bound address and `localhost` (a page whose
@@ -90,6 +90,12 @@ class HttpError extends Error {
 
 /** Starts `prompts serve`: the bundle and the prompts over HTTP, hot-reloaded, with usage ingest. */
 export async function createServer(options: ServeOptions = {}): Promise<PromptServer> {
+  // Taken as "no auth", an empty token would leave the server open to anyone who tried it.
+  if (options.token !== undefined && options.token.trim() === "")
+    throw new PromptsError(
+      "E_USAGE",
+      "the token is empty: give a token, or none to serve without auth",
+    );
   const guard = new RequestGuard({
     host: options.host ?? "127.0.0.1",
     ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),

@@ -27,6 +27,15 @@ export async function serveCommand(
     );
   }
   const token = options.token ?? context.io.env.PROMPTS_TOKEN;
+  // An empty token must not quietly mean "no auth": it is a mistake, said before anything starts.
+  if (token !== undefined && token.trim() === "") {
+    throw new PromptsError(
+      "E_USAGE",
+      options.token === undefined
+        ? "PROMPTS_TOKEN is set but empty: give it a token, or unset it to serve without auth"
+        : "--token is empty: give a token, or leave --token out to serve without auth",
+    );
+  }
   const host = options.host ?? "127.0.0.1";
   const log = (line: string) => context.io.stderr.write(`${line}\n`);
   if (!isLoopback(host) && token === undefined) {
