@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { connect, type Socket } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -17,8 +18,10 @@ interface ErrorJson {
 }
 
 const servers: PromptServer[] = [];
+const sockets: Socket[] = [];
 // Registered after helpers' own afterEach, so it runs first: servers close before their dirs go.
 afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
@@ -68,6 +71,44 @@ function exchange(
 }
 
 const errorOf = (answer: Answer) => (JSON.parse(answer.text) as ErrorJson).error;
+
+/** A raw TCP client: what it received, and a promise of all of it once the server closes. */
+function openSocket(url: string, options: { read?: boolean } = {}) {
+  const { hostname: host, port } = new URL(url);
+  const socket = connect(Number(port), host);
+  sockets.push(socket);
+  const state = { received: "" };
+  const read = () => socket.on("data", (chunk: Buffer) => (state.received += chunk.toString()));
+  if (options.read !== false) read();
+  socket.on("error", () => {});
+  const connected = new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  const closed = new Promise<string>((resolve) =>
+    socket.once("close", () => resolve(state.received)),
+  );
+  return { socket, state, connected, closed, read };
+}
+
+/** `promise`, or a failure naming what did not happen within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `condition` until it holds, failing after `ms`. */
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe("Host header (DNS rebinding)", () => {
   it("a loopback server answers only Host names of this machine's loopback, on every route", async () => {
@@ -279,6 +320,76 @@ describe("the token", () => {
     expectOneLineError(flag, 2, "--token is empty");
     const env = runBin(root, ["serve", "--port", "0"], { PROMPTS_TOKEN: "" });
     expectOneLineError(env, 2, "PROMPTS_TOKEN is set but empty");
+  });
+});
+
+describe("slow and numerous connections", () => {
+  it("a client dribbling its headers a line at a time, or sending nothing, is cut when the headers timeout passes", async () => {
+    const { url } = await serve(tempDir(PROMPTS), { headersTimeoutMs: 1000 });
+    const started = Date.now();
+    const dribbler = openSocket(url);
+    const silent = openSocket(url);
+    await Promise.all([dribbler.connected, silent.connected]);
+    dribbler.socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    const timer = setInterval(() => dribbler.socket.write(`x-dribble: ${Date.now()}\r\n`), 200);
+    try {
+      const [dribbled, said] = await within(
+        Promise.all([dribbler.closed, silent.closed]),
+        5000,
+        "the server to cut both connections",
+      );
+      const elapsed = Date.now() - started;
+      expect(dribbled).toMatch(/^HTTP\/1\.1 408 /);
+      expect(said).toMatch(/^HTTP\/1\.1 408 /);
+      // The timeout, plus at most a quarter of it for the periodic check, plus slack.
+      expect(elapsed).toBeGreaterThanOrEqual(900);
+      expect(elapsed).toBeLessThan(2500);
+    } finally {
+      clearInterval(timer);
+    }
+    expect((await exchange(url, "/healthz")).status).toBe(200);
+  });
+
+  it("past --max-connections a connection gets a 503 and is closed; idle ones time out and the server serves again", async () => {
+    const { url } = await serve(tempDir(PROMPTS), { maxConnections: 5, headersTimeoutMs: 1500 });
+    const idle = Array.from({ length: 5 }, () => openSocket(url));
+    await Promise.all(idle.map((client) => client.connected));
+    const flood = Array.from({ length: 50 }, () => openSocket(url));
+    await Promise.all(flood.map((client) => client.connected));
+    for (const client of flood)
+      client.socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    const answers = await within(
+      Promise.all(flood.map((client) => client.closed)),
+      5000,
+      "the refused connections to close",
+    );
+    for (const answer of answers) {
+      expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+      expect(answer).toMatch(/connection: close/i);
+      expect(answer).toContain('"code":"too_many_connections"');
+    }
+    // The five idle connections hold the server until their headers time out, no longer.
+    const cut = await within(
+      Promise.all(idle.map((client) => client.closed)),
+      5000,
+      "the idle connections to time out",
+    );
+    for (const answer of cut) expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    await waitFor("the server to answer again", async () => {
+      const answer = await exchange(url, "/healthz").catch(() => undefined);
+      return answer?.status === 200;
+    });
+  });
+
+  it("--max-connections must be a positive number", async () => {
+    const root = tempDir(PROMPTS);
+    for (const value of ["0", "-1", "many", "1.5"]) {
+      expectOneLineError(
+        await cli(root, "serve", "--port", "0", "--max-connections", value),
+        2,
+        `--max-connections must be a number of connections (1 or more), got "${value}"`,
+      );
+    }
   });
 });
 

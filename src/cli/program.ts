@@ -174,6 +174,7 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
       collect,
     )
     .option("--cors <origin>", "let pages of this origin call the API (repeatable)", collect)
+    .option("--max-connections <n>", "connections held at once; more get a 503", "1000")
     .option("--max-body <bytes>", "largest request body accepted", String(4 * 1024 * 1024))
     .option("--verbose", "log every request")
     .action(async (options: ServeCliOptions, command: Command) => {
@@ -283,6 +284,7 @@ export interface ServeCliOptions {
   token?: string;
   allowedHost?: string[];
   cors?: string[];
+  maxConnections?: string;
   maxBody?: string;
   verbose?: boolean;
 }

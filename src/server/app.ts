@@ -22,6 +22,12 @@ import { findRoot } from "../store/config.js";
 import { LiveTree } from "../store/live-tree.js";
 import { loadPrompts, locatePromptDir } from "../store/load.js";
 import { usageStats } from "../store/stats.js";
+import {
+  HEADERS_TIMEOUT_MS,
+  limitConnections,
+  MAX_CONNECTIONS,
+  timeoutOptions,
+} from "./connections.js";
 import { jsonContentTypeProblem, RequestGuard } from "./request-guard.js";
 import { type Snapshot, SnapshotBuilder } from "./snapshot.js";
 import { UsageLog } from "./usage-log.js";
@@ -50,6 +56,10 @@ export interface ServeOptions {
   allowedHosts?: string[];
   /** Origins whose pages may call the API from a browser (CORS); none by default. */
   corsOrigins?: string[];
+  /** Connections held at once; one more is answered 503 (default 1000). */
+  maxConnections?: number;
+  /** Time a client gets to send its request's headers (default 10 000 ms). */
+  headersTimeoutMs?: number;
   /** Largest request body accepted, in bytes (default 4 MiB). */
   maxBodyBytes?: number;
   /** Log every request. */
@@ -483,7 +493,8 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   };
 
   let closing: Promise<void> | undefined;
-  const server = createHttpServer((request, response) => {
+  const httpOptions = timeoutOptions(options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS);
+  const server = createHttpServer(httpOptions, (request, response) => {
     // While stopping, a keep-alive client must not go on sending on this connection.
     if (closing) response.setHeader("connection", "close");
     if (options.verbose) {
@@ -513,10 +524,9 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
       });
     });
   });
-  // Slow or stalled clients cannot hold connections open forever.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // Slow or stalled clients cannot hold connections open forever, nor many of them at once.
   server.keepAliveTimeout = 5_000;
+  limitConnections(server, options.maxConnections ?? MAX_CONNECTIONS);
 
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {

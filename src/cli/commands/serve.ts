@@ -26,6 +26,14 @@ export async function serveCommand(
       `--max-body must be a number of bytes, got "${options.maxBody}"`,
     );
   }
+  const maxConnections =
+    options.maxConnections === undefined ? undefined : Number(options.maxConnections);
+  if (maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 1)) {
+    throw new PromptsError(
+      "E_USAGE",
+      `--max-connections must be a number of connections (1 or more), got "${options.maxConnections}"`,
+    );
+  }
   const token = options.token ?? context.io.env.PROMPTS_TOKEN;
   // An empty token must not quietly mean "no auth": it is a mistake, said before anything starts.
   if (token !== undefined && token.trim() === "") {
@@ -54,6 +62,7 @@ export async function serveCommand(
     ...(maxBody === undefined ? {} : { maxBodyBytes: maxBody }),
     ...(options.allowedHost === undefined ? {} : { allowedHosts: options.allowedHost }),
     ...(options.cors === undefined ? {} : { corsOrigins: options.cors }),
+    ...(maxConnections === undefined ? {} : { maxConnections }),
     verbose: options.verbose === true,
     log,
   });
