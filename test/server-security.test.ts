@@ -1,12 +1,13 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type PromptServer, type ServeOptions } from "../src/server/app.js";
-import { cli, expectOneLineError, runBin, tempDir } from "./helpers.js";
+import { BIN, cli, expectOneLineError, runBin, tempDir } from "./helpers.js";
 import { GREETING } from "./sample-prompts.js";
 
 const PROMPTS = { "prompts/greeting.yaml": GREETING };
@@ -19,9 +20,11 @@ interface ErrorJson {
 
 const servers: PromptServer[] = [];
 const sockets: Socket[] = [];
+const children: ChildProcess[] = [];
 // Registered after helpers' own afterEach, so it runs first: servers close before their dirs go.
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
+  for (const child of children.splice(0)) child.kill("SIGKILL");
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
@@ -391,6 +394,96 @@ describe("slow and numerous connections", () => {
       );
     }
   });
+});
+
+describe("event streams", () => {
+  const BROKEN_FILES = 8;
+  /** A prompt using 3,000 undeclared long variables: about 1.2 MB of errors in an `invalid` frame. */
+  const broken = (edit: number) =>
+    `description: Broken on purpose.\ntemplate: |\n  ${Array.from(
+      { length: 3000 },
+      (_, index) => `{{v${"x".repeat(200)}_${index}_${edit}}}`,
+    ).join(" ")}\n`;
+
+  /** Counts the whole `invalid` frames in a byte stream (each ends with its last error). */
+  const frameCounter = () => {
+    const marker = Buffer.from('"severity":"error"}]}\n\n');
+    let tail = Buffer.alloc(0);
+    const counter = {
+      frames: 0,
+      add(chunk: Uint8Array) {
+        const bytes = Buffer.concat([tail, chunk]);
+        for (let at = bytes.indexOf(marker); at !== -1; at = bytes.indexOf(marker, at + 1))
+          counter.frames++;
+        tail = bytes.subarray(Math.max(0, bytes.length - marker.length + 1));
+      },
+    };
+    return counter;
+  };
+
+  it("a client that never reads is cut once its unsent frames pass a bound; the server's memory stays put and a reading client gets every event", async () => {
+    const files: Record<string, string> = { ...PROMPTS };
+    for (let file = 0; file < BROKEN_FILES; file++) files[`prompts/big${file}.yaml`] = GREETING;
+    const root = tempDir(files);
+    // A process of its own, so that its memory is the server's alone.
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+    delete env.PROMPTS_TOKEN;
+    const child = spawn(process.execPath, [BIN, "serve", "--port", "0"], {
+      cwd: root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    await waitFor("the server to start", () => /at http:/.test(stdout), 10_000);
+    const url = /at (http:\S+)/.exec(stdout)?.[1] ?? "";
+    const rss = () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]) * 1024;
+    };
+    const reloads = () => stderr.split("kept the last good bundle").length - 1;
+
+    const slow = openSocket(url, { read: false });
+    await slow.connected;
+    slow.socket.write("GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    const reader = (await fetch(`${url}/v1/events`)).body?.getReader();
+    if (!reader) throw new Error("no event stream");
+    const fast = frameCounter();
+    const pump = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        fast.add(value);
+      }
+    })().catch(() => {});
+
+    // One file at a time, the reading client keeping up: from the last one on, every `invalid`
+    // frame lists the errors of all of them, about 10 MB.
+    const edit = async (file: number, version: number) => {
+      const seen = reloads();
+      writeFileSync(join(root, "prompts", `big${file}.yaml`), broken(version));
+      await waitFor(`the server to hear of big${file}.yaml`, () => reloads() > seen, 10_000);
+      await waitFor("the reading client to get the frame", () => fast.frames === reloads(), 10_000);
+    };
+    for (let file = 0; file < BROKEN_FILES; file++) await edit(file, 0);
+    // Past a few frames the server's own garbage has reached its level; from there on, memory
+    // would grow only with what it holds for the client that does not read.
+    for (let version = 1; version <= 4; version++) await edit(0, version);
+    const before = rss();
+    for (let version = 5; version <= 16; version++) await edit(0, version);
+    // Over 100 MB of frames went out; the one client that did not read them is not holding them.
+    expect(rss() - before).toBeLessThan(60 * 1024 * 1024);
+    expect(stderr).toMatch(/cut an event stream whose client left \d+ bytes unread/);
+    const slowFrames = frameCounter();
+    slow.socket.on("data", (chunk: Buffer) => slowFrames.add(chunk));
+    await within(slow.closed, 10_000, "the slow stream to end");
+    expect(slowFrames.frames).toBeLessThan(fast.frames);
+    await reader.cancel();
+    await pump;
+  }, 90_000);
 });
 
 describe("stats dates and event times are strict ISO 8601", () => {

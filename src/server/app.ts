@@ -28,6 +28,7 @@ import {
   MAX_CONNECTIONS,
   timeoutOptions,
 } from "./connections.js";
+import { writeEvent } from "./event-stream.js";
 import { jsonContentTypeProblem, RequestGuard } from "./request-guard.js";
 import { type Snapshot, SnapshotBuilder } from "./snapshot.js";
 import { UsageLog } from "./usage-log.js";
@@ -120,9 +121,11 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   let snapshot: Snapshot;
   let stopSource: () => Promise<void>;
 
+  const dropSlowStream = (unsent: number) =>
+    log(`✗ cut an event stream whose client left ${unsent} bytes unread (it can reconnect)`);
   const broadcast = (event: string, data: unknown) => {
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const stream of streams) stream.write(frame);
+    for (const stream of streams) writeEvent(stream, frame, dropSlowStream);
   };
   const reportInvalid = (issues: Issue[]) => {
     const errors = issues.filter((issue) => issue.severity === "error");
@@ -539,7 +542,7 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   const address = server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const heartbeat = setInterval(() => {
-    for (const stream of streams) stream.write(": ping\n\n");
+    for (const stream of streams) writeEvent(stream, ": ping\n\n", dropSlowStream);
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
