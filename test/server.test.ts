@@ -802,11 +802,13 @@ describe("other routes", () => {
     }
     const rendered = await fetch(`${url}/v1/prompts/greeting/render`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ variables: { name: "Ada" } }),
     });
     const usageId = ((await rendered.json()) as { usage_id: string }).usage_id;
     await fetch(`${url}/v1/usage`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ type: "outcome", usage_id: usageId, success: true, score: 0.5 }),
     });
     const stats = await getJson<{
@@ -854,7 +856,7 @@ describe("other routes", () => {
     await new Promise<void>((resolve) => {
       const socket = connect(Number(port), hostname, () => {
         socket.write(
-          "POST /v1/usage HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n[{",
+          "POST /v1/usage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n[{",
           () => socket.destroy(),
         );
       });

@@ -169,6 +169,13 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
     .option("--host <host>", "interface to bind", "127.0.0.1")
     .option("--ref <ref>", "serve a git ref (tag, label, branch) and follow it when it moves")
     .option("--token <token>", "require Authorization: Bearer <token> (or PROMPTS_TOKEN)")
+    .option(
+      "--allowed-host <name>",
+      "a name requests may give in their Host header, besides the bound address and localhost (repeatable)",
+      collect,
+    )
+    .option("--cors <origin>", "let pages of this origin call the API (repeatable)", collect)
+    .option("--max-connections <n>", "connections held at once; more get a 503", "1000")
     .option("--max-body <bytes>", "largest request body accepted", String(4 * 1024 * 1024))
     .option("--verbose", "log every request")
     .action(async (options: ServeCliOptions, command: Command) => {
@@ -289,6 +296,9 @@ export interface ServeCliOptions {
   host?: string;
   ref?: string;
   token?: string;
+  allowedHost?: string[];
+  cors?: string[];
+  maxConnections?: string;
   maxBody?: string;
   verbose?: boolean;
 }

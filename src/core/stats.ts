@@ -1,4 +1,5 @@
 import { PromptsError } from "../errors.js";
+import { ISO_DATE_EXAMPLE, parseIsoDate } from "./iso-date.js";
 import { DEFAULT_VARIANT } from "./names.js";
 import {
   type Comparison,
@@ -796,11 +797,11 @@ export function mulberry32(seed: number): () => number {
 
 function parseDate(option: string, value: string | undefined, unset: number): number {
   if (value === undefined) return unset;
-  const time = Date.parse(value);
-  if (Number.isNaN(time)) {
+  const time = parseIsoDate(value);
+  if (time === undefined) {
     throw new PromptsError(
       "E_INVALID_INPUT",
-      `${option} "${value}" is not a date (use ISO 8601, e.g. 2024-05-01)`,
+      `${option} "${value}" is not a date (use ISO 8601: ${ISO_DATE_EXAMPLE})`,
     );
   }
   return time;

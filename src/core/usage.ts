@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { ISO_DATE_EXAMPLE, parseIsoDate } from "./iso-date.js";
 import { isPlainObject } from "./json.js";
 
 /** A usage event: one rendering of one prompt version (DESIGN §5). */
@@ -72,8 +73,8 @@ export function checkEvent(
     return undefined;
   };
   const ts = value.ts;
-  if (ts !== undefined && (typeof ts !== "string" || Number.isNaN(Date.parse(ts)))) {
-    return fail("ts", "must be an ISO 8601 date");
+  if (ts !== undefined && (typeof ts !== "string" || parseIsoDate(ts) === undefined)) {
+    return fail("ts", `must be an ISO 8601 date (${ISO_DATE_EXAMPLE})`);
   }
   const common = take("id", string("id", false)) ?? take("metadata", object("metadata"));
   if (common) return common;

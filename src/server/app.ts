@@ -6,6 +6,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { toBundlePrompt } from "../core/bundle.js";
+import { ISO_DATE_EXAMPLE, parseIsoDate } from "../core/iso-date.js";
 import { isPlainObject } from "../core/json.js";
 import { PROMPT_NAME_PATTERN } from "../core/names.js";
 import { renderPrompt } from "../core/render.js";
@@ -16,6 +17,14 @@ import { chooseVariant } from "../core/variants.js";
 import { PromptsError } from "../errors.js";
 import { findRoot } from "../store/config.js";
 import { usageStats } from "../store/stats.js";
+import {
+  HEADERS_TIMEOUT_MS,
+  limitConnections,
+  MAX_CONNECTIONS,
+  timeoutOptions,
+} from "./connections.js";
+import { writeEvent } from "./event-stream.js";
+import { jsonContentTypeProblem, RequestGuard } from "./request-guard.js";
 import { type Snapshot, SnapshotBuilder } from "./snapshot.js";
 import { systemFailure } from "./failure.js";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-body.js";
@@ -37,8 +46,19 @@ export interface ServeOptions {
   host?: string;
   /** Port; 0 picks a free one. Default 7411. */
   port?: number;
-  /** Require `Authorization: Bearer <token>` on every /v1 route. */
+  /** Require `Authorization: Bearer <token>` on every /v1 route. An empty token is refused. */
   token?: string;
+  /**
+   * Names a request's `Host` may give besides the bound address and `localhost` (a page whose
+   * own DNS name points at this machine must not read the prompts).
+   */
+  allowedHosts?: string[];
+  /** Origins whose pages may call the API from a browser (CORS); none by default. */
+  corsOrigins?: string[];
+  /** Connections held at once; one more is answered 503 (default 1000). */
+  maxConnections?: number;
+  /** Time a client gets to send its request's headers (default 10 000 ms). */
+  headersTimeoutMs?: number;
   /** Largest request body accepted, in bytes (default 4 MiB). */
   maxBodyBytes?: number;
   /** Log every request. */
@@ -81,6 +101,17 @@ class HttpError extends Error {
 
 /** Starts `prompts serve`: the bundle and the prompts over HTTP, hot-reloaded, with usage ingest. */
 export async function createServer(options: ServeOptions = {}): Promise<PromptServer> {
+  // Taken as "no auth", an empty token would leave the server open to anyone who tried it.
+  if (options.token !== undefined && options.token.trim() === "")
+    throw new PromptsError(
+      "E_USAGE",
+      "the token is empty: give a token, or none to serve without auth",
+    );
+  const guard = new RequestGuard({
+    host: options.host ?? "127.0.0.1",
+    ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
+    ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
+  });
   const root = options.root ?? findRoot(options.cwd ?? process.cwd());
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const usage = UsageLog.forRoot(root, {
@@ -98,9 +129,11 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   /** Set by the first reload, which may come before the source's first snapshot is taken here. */
   let reloaded = false;
 
+  const dropSlowStream = (unsent: number) =>
+    log(`✗ cut an event stream whose client left ${unsent} bytes unread (it can reconnect)`);
   const broadcast = (event: string, data: unknown) => {
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const stream of streams) stream.write(frame);
+    for (const stream of streams) writeEvent(stream, frame, dropSlowStream);
   };
   /** Tells everyone that what is served is no longer what the source holds. */
   const reportError = (message: string, issues: Issue[]) => {
@@ -179,6 +212,8 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   const maxBody = options.maxBodyBytes ?? MAX_BODY;
 
   const readJson = async (request: IncomingMessage): Promise<unknown> => {
+    const notJson = jsonContentTypeProblem(request.headers["content-type"]);
+    if (notJson !== undefined) throw new HttpError(415, "unsupported_media_type", notJson);
     const declared = Number(request.headers["content-length"] ?? 0);
     if (declared > maxBody)
       throw new HttpError(413, "body_too_large", `the body is over ${maxBody} bytes`);
@@ -215,6 +250,7 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (guard.screen(request, response)) return;
     // Split by hand: a full URL parse costs more than serving a 304.
     const target = request.url ?? "/";
     const queryAt = target.indexOf("?");
@@ -262,7 +298,7 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
       const current = snapshot;
       response.setHeader("etag", current.etag);
       response.setHeader("cache-control", "no-cache");
-      response.setHeader("vary", "accept-encoding");
+      response.appendHeader("vary", "accept-encoding");
       if (matchesEtag(request.headers["if-none-match"], current.etag)) {
         response.writeHead(304).end();
         return;
@@ -414,7 +450,14 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
       const options: StatsOptions = { by };
       for (const field of ["name", "since", "until"] as const) {
         const value = query().get(field);
-        if (value !== null && value !== "") options[field] = value;
+        if (value === null || value === "") continue;
+        if (field !== "name" && parseIsoDate(value) === undefined)
+          throw new HttpError(
+            400,
+            "invalid_request",
+            `${field}: must be an ISO 8601 date (${ISO_DATE_EXAMPLE}), got ${JSON.stringify(value)}`,
+          );
+        options[field] = value;
       }
       Object.assign(options, statsMethodQuery(query()));
       // The split is checked against the weights of what this server serves.
@@ -438,7 +481,8 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   };
 
   let closing: Promise<void> | undefined;
-  const server = createHttpServer((request, response) => {
+  const httpOptions = timeoutOptions(options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS);
+  const server = createHttpServer(httpOptions, (request, response) => {
     // While stopping, a keep-alive client must not go on sending on this connection.
     if (closing) response.setHeader("connection", "close");
     if (options.verbose) {
@@ -457,7 +501,8 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
         return;
       }
       if (error instanceof HttpError) {
-        if (error.status === 413) response.setHeader("connection", "close");
+        // The body was left unread: the connection cannot carry another request.
+        if (error.status === 413 || error.status === 415) response.setHeader("connection", "close");
         sendJson(response, error.status, { error: { code: error.code, message: error.message } });
         return;
       }
@@ -478,10 +523,9 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
       });
     });
   });
-  // Slow or stalled clients cannot hold connections open forever.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // Slow or stalled clients cannot hold connections open forever, nor many of them at once.
   server.keepAliveTimeout = 5_000;
+  limitConnections(server, options.maxConnections ?? MAX_CONNECTIONS);
 
   const host = options.host ?? "127.0.0.1";
   try {
@@ -495,7 +539,7 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   const address = server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const heartbeat = setInterval(() => {
-    for (const stream of streams) stream.write(": ping\n\n");
+    for (const stream of streams) writeEvent(stream, ": ping\n\n", dropSlowStream);
   }, HEARTBEAT_MS);
   heartbeat.unref();
 

@@ -1,4 +1,5 @@
 import { StatsAccumulator, type StatsOptions, type StatsReport } from "../core/stats.js";
+import { ISO_DATE_EXAMPLE, parseIsoDate } from "../core/iso-date.js";
 import { PromptsError } from "../errors.js";
 import { readUsageEvents } from "./usage-store.js";
 
@@ -10,10 +11,10 @@ import { readUsageEvents } from "./usage-store.js";
 export async function usageStats(root: string, options: StatsOptions): Promise<StatsReport> {
   for (const field of ["since", "until"] as const) {
     const value = options[field];
-    if (value !== undefined && Number.isNaN(Date.parse(value))) {
+    if (value !== undefined && parseIsoDate(value) === undefined) {
       throw new PromptsError(
         "E_USAGE",
-        `--${field} takes a date (2026-11-01 or an ISO 8601 time), got "${value}"`,
+        `--${field} takes a date in ISO 8601 (${ISO_DATE_EXAMPLE}), got "${value}"`,
       );
     }
   }

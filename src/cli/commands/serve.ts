@@ -26,7 +26,24 @@ export async function serveCommand(
       `--max-body must be a number of bytes, got "${options.maxBody}"`,
     );
   }
+  const maxConnections =
+    options.maxConnections === undefined ? undefined : Number(options.maxConnections);
+  if (maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 1)) {
+    throw new PromptsError(
+      "E_USAGE",
+      `--max-connections must be a number of connections (1 or more), got "${options.maxConnections}"`,
+    );
+  }
   const token = options.token ?? context.io.env.PROMPTS_TOKEN;
+  // An empty token must not quietly mean "no auth": it is a mistake, said before anything starts.
+  if (token !== undefined && token.trim() === "") {
+    throw new PromptsError(
+      "E_USAGE",
+      options.token === undefined
+        ? "PROMPTS_TOKEN is set but empty: give it a token, or unset it to serve without auth"
+        : "--token is empty: give a token, or leave --token out to serve without auth",
+    );
+  }
   const host = options.host ?? "127.0.0.1";
   const log = (line: string) => context.io.stderr.write(`${line}\n`);
   if (!isLoopback(host) && token === undefined) {
@@ -43,6 +60,9 @@ export async function serveCommand(
     ...(port === undefined ? {} : { port }),
     ...(token === undefined ? {} : { token }),
     ...(maxBody === undefined ? {} : { maxBodyBytes: maxBody }),
+    ...(options.allowedHost === undefined ? {} : { allowedHosts: options.allowedHost }),
+    ...(options.cors === undefined ? {} : { corsOrigins: options.cors }),
+    ...(maxConnections === undefined ? {} : { maxConnections }),
     verbose: options.verbose === true,
     log,
   });
