@@ -146,6 +146,7 @@ async function expectGoneThenBack(
     hash: good,
     prompts: 3,
     last_error: expect.stringMatching(/prompts\/ is gone/) as string,
+    usage: { ok: true, error: null, since: null },
   });
   expect(await bundleHash(url)).toBe(good);
   expect(await greetingTemplate(url)).toBe("Hello {{name}}!\n");

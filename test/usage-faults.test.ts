@@ -198,7 +198,7 @@ function expectStorageUnavailable(answer: Answer, errno: string): void {
   expect(answer.headers.get("retry-after")).toBe("5");
   expect(answer.body.error?.code).toBe("storage_unavailable");
   expect(answer.body.error?.message).toMatch(
-    new RegExp(`^${errno}: .+ writing \\.prompts/usage/events\\.jsonl`),
+    new RegExp(`^cannot write \\.prompts/usage/events\\.jsonl: .+ \\(${errno}\\); `),
   );
 }
 
@@ -251,15 +251,17 @@ describe("usage storage faults under a running server", () => {
       expect(rendered.status).toBe(200);
       expect(rendered.body.text).toBe(`Hello ${"z".repeat(8000)}!\n`);
       expect(rendered.body.usage_id).toBeNull();
-      expect(rendered.body.warning).toMatch(/^usage not logged: ENOSPC: /);
+      expect(rendered.body.warning).toMatch(
+        /^usage not logged: cannot write .prompts\/usage\/events.jsonl: no space left on device \(ENOSPC\); /,
+      );
       expect(readFileSync(join(root, USAGE_LOG))).toEqual(before);
 
       const sick = await health(url);
       expect(sick.status).toBe(200);
       expect(sick.body).toMatchObject({
         ok: false,
-        last_error: expect.stringMatching(/^usage log: ENOSPC: /),
-        usage: { ok: false, error: expect.stringMatching(/^ENOSPC: /), since: expect.any(String) },
+        last_error: expect.stringMatching(/^usage log: cannot write .*\(ENOSPC\)/),
+        usage: { ok: false, error: expect.stringMatching(/\(ENOSPC\)/), since: expect.any(String) },
       });
       expect(logs.filter((line) => line.includes("ENOSPC"))).toHaveLength(1);
 
@@ -302,7 +304,11 @@ describe("usage storage faults under a running server", () => {
       }
       expect((await health(url)).body).toMatchObject({
         ok: false,
-        usage: { error: expect.stringMatching(/^EROFS: read-only file system writing /) },
+        usage: {
+          error: expect.stringMatching(
+            /^cannot write .prompts\/usage\/events.jsonl: read-only file system \(EROFS\)/,
+          ),
+        },
       });
 
       execFileSync("mount", ["-o", "remount,rw", dir]);
@@ -351,7 +357,7 @@ describe("usage storage faults under a running server", () => {
     expect(refused.status).toBe(503);
     expect(refused.body.error?.code).toBe("storage_unavailable");
     expect(refused.body.error?.message).toMatch(
-      /^E[A-Z]+: .+ writing \.prompts\/usage\/events\.jsonl/,
+      /^cannot write \.prompts\/usage\/events\.jsonl: .+ \(E[A-Z]+\); /,
     );
 
     rmSync(join(root, USAGE_DIR));

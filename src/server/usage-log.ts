@@ -1,5 +1,6 @@
 import { type FileHandle, mkdir, open, rename, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { isSystemError, systemErrorText } from "../errors.js";
 import { USAGE_DIR } from "../store/usage-store.js";
 
 /** The file events are appended to. */
@@ -252,17 +253,18 @@ export class UsageLog {
     }
   }
 
-  /** `ENOSPC: no space left on device writing .prompts/usage/events.jsonl`. */
+  /**
+   * `cannot write .prompts/usage/events.jsonl: no space left on device (ENOSPC)`, worded as the
+   * CLI words system errors.
+   */
   private storageError(error: unknown): UsageStorageError {
     if (error instanceof UsageStorageError) return error;
-    const errno = (error as { code?: unknown } | null)?.code;
-    const message = error instanceof Error ? error.message : String(error);
-    // Node says `EROFS: read-only file system, open '/abs/path'`: keep the code and the words.
-    const said = /^(E[A-Z]+): ([^,]+)/.exec(message);
-    const what = said ? `${said[1]}: ${said[2]}` : message;
+    const what = isSystemError(error)
+      ? `cannot write ${this.shownPath}: ${systemErrorText(error)}`
+      : `cannot write ${this.shownPath}: ${error instanceof Error ? error.message : String(error)}`;
     return new UsageStorageError(
-      `${what} writing ${this.shownPath}; the events were not logged, send them again later`,
-      typeof errno === "string" ? errno : said?.[1],
+      `${what}; the events were not logged, send them again later`,
+      isSystemError(error) ? error.code : undefined,
       { cause: error },
     );
   }
