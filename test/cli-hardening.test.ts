@@ -13,6 +13,7 @@ import {
   tempDir,
   writeFiles,
 } from "./helpers.js";
+import { GREETING } from "./sample-prompts.js";
 
 /** `count` prompts whose text says `word`: enough of them overflow any pipe buffer. */
 function manyPrompts(count: number, word: string): Record<string, string> {
@@ -338,22 +339,42 @@ describe("each subcommand's --help and usage errors", () => {
     ],
     ["an unknown nested command", ["hook", "nosuch"], "unknown command 'nosuch'", "hook"],
   ])(
-    "%s: commander's message, then that command's help, exit 2",
+    "%s: commander's message and that command's help to read, one line, exit 2",
     async (_what, argv, message, path) => {
       const result = await cli(tempDir(), ...argv);
-      expect(result.code).toBe(2);
-      expect(result.stdout).toBe("");
-      expect(result.stderr).toMatch(
-        new RegExp(`^✗ [^\\n]*\\n\\(run: prompts ${path} --help\\)\\n$`),
+      expectOneLineError(result, 2, message);
+      expect(result.stderr).toMatch(new RegExp(` \\(run: prompts ${path} --help\\)\\n$`));
+    },
+  );
+
+  it.each([
+    [
+      "label --delete without ENV",
+      ["label", "--delete"],
+      "usage: prompts label --delete ENV",
+      "label",
+    ],
+    ["serve with an empty token", ["serve", "--token", ""], "--token is empty", "serve"],
+    [
+      "stats with an unknown --method",
+      ["stats", "--method", "best"],
+      "--method takes always-valid or fixed",
+      "stats",
+    ],
+  ])(
+    "a usage error a command finds itself (%s) points at its help on the same line",
+    async (_what, argv, message, path) => {
+      const result = await cli(
+        gitRepo([{ files: { "prompts/greeting.yaml": GREETING } }]),
+        ...argv,
       );
-      expect(result.stderr).toContain(message);
+      expectOneLineError(result, 2, message, `(run: prompts ${path} --help)`);
     },
   );
 
   it("an unknown command points at the program's help", async () => {
     const result = await cli(tempDir(), "lsit");
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^✗ unknown command 'lsit'\n/);
-    expect(result.stderr).toMatch(/\n\(run: prompts --help\)\n$/);
+    expectOneLineError(result, 2, "✗ unknown command 'lsit' (Did you mean list?)");
+    expect(result.stderr).toMatch(/ \(run: prompts --help\)\n$/);
   });
 });

@@ -124,16 +124,29 @@ const HELP: Record<string, CommandHelp> = {
 
 /**
  * Gives every subcommand of `program` its examples and global options in `--help`, and makes a
- * usage error point at that subcommand's help rather than at the whole program's.
+ * usage error point, on its one line, at that subcommand's help rather than at the program's.
  */
 export function addCommandHelp(program: Command): void {
   const visit = (command: Command, path: string) => {
-    command.showHelpAfterError(`(run: prompts ${path} --help)`);
+    command.configureOutput({ outputError: (text, write) => write(usageLine(text, path)) });
     const help = HELP[path];
     if (help) command.addHelpText("after", formatHelp(help));
     for (const sub of command.commands) visit(sub, `${path} ${sub.name()}`);
   };
   for (const command of program.commands) visit(command, command.name());
+}
+
+/**
+ * Commander's usage error as one line that points at the help to read:
+ * `✗ missing required argument 'name' (run: prompts render --help)`.
+ */
+export function usageLine(text: string, path?: string): string {
+  const command = path === undefined ? "prompts" : `prompts ${path}`;
+  const said = text
+    .replace(/^error: /, "")
+    .trim()
+    .replace(/\s*\n\s*/g, " ");
+  return `✗ ${said} (run: ${command} --help)\n`;
 }
 
 function formatHelp({ examples, globals }: CommandHelp): string {

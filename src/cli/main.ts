@@ -1,4 +1,4 @@
-import { CommanderError } from "./commander.js";
+import { type Command, CommanderError } from "./commander.js";
 import {
   describeSystemError,
   EXIT_BUG,
@@ -25,21 +25,35 @@ export async function run(argv: readonly string[], io: Partial<CliIO> = {}): Pro
   const program = createProgram(fullIO, (code) => {
     status = Math.max(status, code);
   });
+  // The subcommand that runs, for a usage error of its own to point at its help.
+  let running: string | undefined;
+  program.hook("preAction", (_program, action) => {
+    const names: string[] = [];
+    for (let command: Command | null = action; command?.parent; command = command.parent)
+      names.unshift(command.name());
+    running = names.join(" ");
+  });
   try {
     await program.parseAsync([...argv], { from: "user" });
     return status;
   } catch (error) {
-    return reportError(error, fullIO);
+    return reportError(error, fullIO, running);
   }
 }
 
-function reportError(error: unknown, io: CliIO): number {
+function reportError(error: unknown, io: CliIO, command: string | undefined): number {
   if (error instanceof CommanderError) {
     // Commander has printed its message already; help and version end successfully.
     return error.exitCode === 0 ? 0 : EXIT_USAGE;
   }
   if (error instanceof PromptsError) {
-    io.stderr.write(`✗ ${error.message}\n`);
+    // A usage error of a command's own points at its help, as commander's own usage errors do,
+    // on the same line so that it stays one.
+    const help =
+      error.exitCode === EXIT_USAGE && command !== undefined && !error.message.includes("--help")
+        ? ` (run: prompts ${command} --help)`
+        : "";
+    io.stderr.write(`✗ ${error.message}${help}\n`);
     for (const line of error.details.length > 1 ? error.details : [])
       io.stderr.write(`  - ${line}\n`);
     if (io.env.DEBUG) io.stderr.write(`${error.stack}\n`);

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { addCommandHelp } from "./command-help.js";
+import { addCommandHelp, usageLine } from "./command-help.js";
 import { Command, Option } from "./commander.js";
 import type { CliIO, CommandContext, GlobalOptions } from "./io.js";
 
@@ -32,12 +32,11 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
     .option("--json", "print data as JSON")
     .option("--no-color", "no colours (also NO_COLOR=1)")
     .option("--no-cache", "do not use the parse cache in .prompts/cache")
-    .showHelpAfterError("(run: prompts --help)")
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
-      outputError: (text, write) => write(`✗ ${text.replace(/^error: /, "")}`),
+      outputError: (text, write) => write(usageLine(text)),
     });
 
   program
