@@ -11,6 +11,8 @@
 
 from ._bundle import Bundle, Prompt, parse_bundle
 from ._render import Rendered, render_prompt
+from ._usage import RefusedBatch
+from .client import PromptClient, Update
 from ._variants import choose_variant, unit_bucket
 from .errors import (
     DroppedEvents,
@@ -36,11 +38,14 @@ __all__ = [
     "NothingToServe",
     "NotReady",
     "Prompt",
+    "PromptClient",
     "PromptNotFound",
     "PromptsError",
+    "RefusedBatch",
     "Rendered",
     "SourceError",
     "UnknownVariant",
+    "Update",
     "choose_variant",
     "parse_bundle",
     "render_prompt",

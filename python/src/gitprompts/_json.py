@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_string = json.encoder.encode_basestring
 
 
 def js_number(value: float) -> str:

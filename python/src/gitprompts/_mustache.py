@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from pystache.context import ContextStack
-from pystache.parser import parse
-from pystache.renderengine import RenderEngine
+from pystache.context import ContextStack  # type: ignore[import-untyped]
+from pystache.parser import parse  # type: ignore[import-untyped]
+from pystache.renderengine import RenderEngine  # type: ignore[import-untyped]
 
 from ._json import js_number
 
