@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
+from itertools import islice
 from datetime import datetime, timezone
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence
 
@@ -172,7 +173,7 @@ class UsageQueue:
         """Sends batches until the queue is empty (True) or the sink fails (False)."""
         while self._queue:
             count = min(self._batch_size, len(self._queue))
-            batch = [self._queue[i] for i in range(count)]
+            batch = list(islice(self._queue, count))
             try:
                 result = self._sink(batch)
             except RefusedBatch as error:
