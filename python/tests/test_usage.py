@@ -126,3 +126,18 @@ def test_call_site_names_the_callers_file_and_line(repo: Repo, tmp_path: Path) -
     with PromptClient(repo.publish(), usage=lambda batch: events.extend(batch), call_site=True) as prompts:
         prompts.render("greeting", {"name": "x"}); line = sys._getframe().f_lineno  # noqa: E702
     assert events[0]["call_site"].endswith(f"test_usage.py:{line}")
+
+
+def test_the_example_answerer_renders_and_logs_usage(repo: Repo, tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    bundle = repo.publish()
+    result = subprocess.run(
+        [sys.executable, str(root / "examples" / "answerer.py"), "What is RAG?",
+         "--source", str(bundle), "--infos", str(root / "examples" / "infos.json"), "--user", "user-42"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("answerer_prompt ") and "What is RAG?" in result.stdout
+    events = [json.loads(line) for line in (tmp_path / ".prompts/usage/events.jsonl").read_text().splitlines()]
+    assert [e["type"] for e in events] == ["usage", "outcome"]
+    assert events[0]["unit"] == "user-42" and events[1]["usage_id"] == events[0]["id"]
