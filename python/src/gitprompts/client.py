@@ -125,7 +125,8 @@ class PromptClient:
         self._loaded: Optional[_Loaded] = None
         self._update_listeners: List[Callable[[Update], None]] = []
         self._error_listeners: List[Callable[[PromptsError], None]] = []
-        self._refresh_lock = threading.Lock()
+        # Reentrant: an on_update callback may call refresh() itself.
+        self._refresh_lock = threading.RLock()
         self._ready_lock = threading.Lock()
         self._started = False
         self._closed = threading.Event()
