@@ -47,8 +47,9 @@ def per_call(fn: Callable[[], Any], iterations: int) -> float:
 
 
 def interleaved(fns: List[Callable[[], Any]], iterations: int) -> List[float]:
-    """Seconds per call of each, measured in alternating rounds (the median of nine), so that
-    the machine's load weighs on all of them alike."""
+    """Seconds per call of each, measured in alternating rounds, so that the machine's load
+    weighs on all of them alike; the fastest of nine rounds, as `timeit` advises: slower
+    rounds are the other processes of a shared machine, not the code."""
     for fn in fns:
         for _ in range(iterations // 10):
             fn()
@@ -59,7 +60,7 @@ def interleaved(fns: List[Callable[[], Any]], iterations: int) -> List[float]:
             for _ in range(iterations):
                 fn()
             rounds[index].append((time.perf_counter() - start) / iterations)
-    return [statistics.median(r) for r in rounds]
+    return [min(r) for r in rounds]
 
 
 def start_serve(root: Path) -> "tuple[subprocess.Popen[str], str]":

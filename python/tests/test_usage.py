@@ -141,3 +141,26 @@ def test_the_example_answerer_renders_and_logs_usage(repo: Repo, tmp_path: Path)
     events = [json.loads(line) for line in (tmp_path / ".prompts/usage/events.jsonl").read_text().splitlines()]
     assert [e["type"] for e in events] == ["usage", "outcome"]
     assert events[0]["unit"] == "user-42" and events[1]["usage_id"] == events[0]["id"]
+
+
+def test_renders_on_many_threads_are_counted_exactly_when_the_queue_is_full(
+    repo: Repo, clients: List[Any]
+) -> None:
+    def down(events: List[Dict[str, Any]]) -> None:
+        raise OSError("down")
+
+    prompts = PromptClient(repo.publish(), usage=down, queue_size=100, flush_s=3600)
+    clients.append(prompts)
+    prompts.ready()
+
+    def work() -> None:
+        for i in range(2_000):
+            prompts.render("greeting", {"name": str(i)})
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (prompts.pending_events, prompts.dropped_events) == (100, 16_000 - 100)
+    prompts.close(timeout_s=0.1)

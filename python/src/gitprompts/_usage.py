@@ -135,6 +135,7 @@ class UsageQueue:
         self._send_lock = threading.Lock()
         self._retry_s = 0.0
         self._failing = False
+        self._count_lock = threading.Lock()
         self.dropped = 0
         self.sent = 0
         self._thread = threading.Thread(target=self._run, name="gitprompts-usage", daemon=True)
@@ -147,16 +148,19 @@ class UsageQueue:
 
     def push(self, event: Event) -> None:
         """Queues one event; no I/O, never raises."""
-        if len(self._queue) >= self._max_queue:
-            self.dropped += 1
-            return
-        self._queue.append(event)
+        # The check and the append as one step: renders on several threads must not overfill
+        # the queue, and each drop is counted once.
+        with self._count_lock:
+            if len(self._queue) >= self._max_queue:
+                self.dropped += 1
+                return
+            self._queue.append(event)
         if len(self._queue) == self._batch_size:
             self._wake.set()
 
     def drop(self, reason: str) -> None:
         """Counts and reports an event that can never be sent."""
-        self.dropped += 1
+        self._count_dropped(1)
         self._report(DroppedEvents(1, reason))
 
     def _run(self) -> None:
@@ -178,7 +182,7 @@ class UsageQueue:
                 result = self._sink(batch)
             except RefusedBatch as error:
                 self._take(count)
-                self.dropped += count
+                self._count_dropped(count)
                 self._report(DroppedEvents(count, str(error)))
                 continue
             except Exception as error:  # a sink is the network or the application's code
@@ -193,7 +197,7 @@ class UsageQueue:
             said = result.get("refused") if isinstance(result, Mapping) else None
             refused = list(said)[:count] if isinstance(said, list) else []
             self.sent += count - len(refused)
-            self.dropped += len(refused)
+            self._count_dropped(len(refused))
             if refused:
                 reasons = [str(item.get("message") if isinstance(item, dict) else item) for item in refused]
                 shown = "; ".join(reasons[:3]) + ("; …" if len(reasons) > 3 else "")
@@ -201,6 +205,10 @@ class UsageQueue:
             self._failing = False
             self._retry_s = 0.0
         return True
+
+    def _count_dropped(self, count: int) -> None:
+        with self._count_lock:
+            self.dropped += count
 
     def _take(self, count: int) -> None:
         for _ in range(count):
