@@ -164,3 +164,32 @@ def test_renders_on_many_threads_are_counted_exactly_when_the_queue_is_full(
         thread.join()
     assert (prompts.pending_events, prompts.dropped_events) == (100, 16_000 - 100)
     prompts.close(timeout_s=0.1)
+
+
+def test_a_forked_worker_sends_its_own_events_and_not_its_parents_twice(repo: Repo, tmp_path: Path) -> None:
+    bundle = repo.publish()
+    log = tmp_path / "events.jsonl"
+    script = textwrap.dedent(
+        f"""
+        import os, time
+        from gitprompts import PromptClient
+        prompts = PromptClient({str(bundle)!r}, usage={str(log)!r}, flush_s=0.01)
+        prompts.ready()
+        prompts.render("greeting", {{"name": "parent"}})
+        pid = os.fork()
+        if pid == 0:
+            for name in ("child-1", "child-2"):
+                prompts.render("greeting", {{"name": name}})
+            deadline = time.monotonic() + 10
+            while prompts.pending_events and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os._exit(0 if prompts.pending_events == 0 else 3)
+        _, status = os.waitpid(pid, 0)
+        prompts.close()
+        raise SystemExit(os.waitstatus_to_exitcode(status))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    names = sorted(json.loads(line)["input"]["name"] for line in log.read_text().splitlines())
+    assert names == ["child-1", "child-2", "parent"]

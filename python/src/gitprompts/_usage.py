@@ -138,8 +138,22 @@ class UsageQueue:
         self._count_lock = threading.Lock()
         self.dropped = 0
         self.sent = 0
+        self._start_thread()
+
+    def _start_thread(self) -> None:
         self._thread = threading.Thread(target=self._run, name="gitprompts-usage", daemon=True)
         self._thread.start()
+
+    def after_fork_in_child(self) -> None:
+        """A forked worker (gunicorn, multiprocessing) has no sender thread and may have
+        inherited locks held at the fork: it starts afresh, without the parent's events,
+        which the parent sends itself."""
+        self._queue = deque()
+        self._wake = threading.Event()
+        self._send_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        if not self._stop.is_set():
+            self._start_thread()
 
     @property
     def pending(self) -> int:

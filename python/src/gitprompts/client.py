@@ -16,6 +16,7 @@ import urllib.parse
 import urllib.request
 import weakref
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Union
 
@@ -153,6 +154,8 @@ class PromptClient:
 
             self._atexit = flush_at_exit
             atexit.register(flush_at_exit)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=partial(_after_fork_in_child, weakref.ref(self)))
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -546,6 +549,17 @@ class PromptClient:
             self._usage.close(timeout_s)
             atexit.unregister(self._atexit)
 
+    def _restart_in_child(self) -> None:
+        # Threads do not survive a fork, and a lock held by one at that moment stays held.
+        self._refresh_lock = threading.RLock()
+        self._ready_lock = threading.Lock()
+        self._stream_socket = None
+        self._threads = []
+        if self._usage is not None:
+            self._usage.after_fork_in_child()
+        if self._started and not self._closed.is_set():
+            self._start_background()
+
     # --- helpers ---------------------------------------------------------------------------
 
     def _current(self) -> _Loaded:
@@ -556,6 +570,12 @@ class PromptClient:
 
     def _describe(self) -> str:
         return self._source.where
+
+
+def _after_fork_in_child(ref: "weakref.ReferenceType[PromptClient]") -> None:
+    client = ref()
+    if client is not None:
+        client._restart_in_child()
 
 
 def _uuid4() -> str:
