@@ -203,3 +203,17 @@ def test_usable_from_asyncio(serve: Callable[..., Serve]) -> None:
         return [t or "" for t in texts]
 
     assert asyncio.run(agent(serve().url)) == ["Hello, a!", "Hello, b!", "Hello, c!"]
+
+
+def test_an_invalid_edit_on_the_server_is_an_error_and_the_last_good_prompts_stay(
+    repo: Repo, serve: Callable[..., Serve], clients: List[Any]
+) -> None:
+    prompts = PromptClient(serve().url, watch=True, usage=False)
+    clients.append(prompts)
+    errors: List[PromptsError] = []
+    prompts.on_error(errors.append)
+    prompts.ready()
+    repo.write({"prompts/greeting.yaml": "variables:\n  name: strin\ntemplate: Hi {{nme}}\n"})
+    wait_for(lambda: [e for e in errors if e.code == "E_INVALID_PROMPT"], 5, "the invalid event")
+    assert "keeps serving the last good ones" in str(errors[-1])
+    assert prompts.render("greeting", {"name": "G"}).text == "Hello, G!"
