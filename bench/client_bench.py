@@ -4,7 +4,6 @@ in the same run (this machine is shared and noisy; absolute times say less)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import statistics
@@ -19,7 +18,7 @@ from typing import Any, Callable, Dict, List
 
 import pystache
 
-from gitprompts import PromptClient, Update
+from gitprompts import PromptClient
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / "bin" / "prompts.js"
@@ -87,12 +86,19 @@ def main() -> None:
         shutil.copytree(ROOT / "prompts", repo / "prompts")
         subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
         bundle = repo / "dist" / "prompts.json"
-        subprocess.run(["node", str(CLI), "publish", "--out", str(bundle)], cwd=repo, check=True, capture_output=True)
+        subprocess.run(
+            ["node", str(CLI), "publish", "--out", str(bundle)],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
         template = json.loads(bundle.read_text())["prompts"]["answerer_prompt"]["template"]
 
         quiet = PromptClient(bundle, usage=False, refresh_s=0).ready()
         sink: Callable[[List[Dict[str, Any]]], None] = lambda events: None  # noqa: E731
-        logged = PromptClient(bundle, usage=sink, refresh_s=0, queue_size=10**9, flush_s=0.05).ready()
+        logged = PromptClient(
+            bundle, usage=sink, refresh_s=0, queue_size=10**9, flush_s=0.05
+        ).ready()
         renderer = pystache.Renderer(escape=lambda text: text)
         n = 20_000
         bare, ours, with_usage = interleaved(
@@ -108,12 +114,16 @@ def main() -> None:
         print(f"  bare pystache Renderer.render     {1 / bare:9.0f} renders/s")
         print(f"  PromptClient.render (cached)      {1 / ours:9.0f} renders/s")
         print(f"  throughput vs bare: {bare / ours:.2f}x (goal: at least 0.8x)")
-        print(f"  usage logging adds {(with_usage - ours) * 1e6:.2f} µs per render (goal: under 5 µs)")
+        print(
+            f"  usage logging adds {(with_usage - ours) * 1e6:.2f} µs per render (goal: under 5 µs)"
+        )
 
         process, url = start_serve(repo)
         try:
             http_render = per_call(lambda: http_call(url), 300)
-            print(f"  per-call HTTP render (the README's snippet, urllib) {http_render * 1e3:.2f} ms")
+            print(
+                f"  per-call HTTP render (the README's snippet, urllib) {http_render * 1e3:.2f} ms"
+            )
             print(f"  cached render is {http_render / ours:.0f}x faster than per-call HTTP")
             swap_latency(repo, url)
         finally:
@@ -126,7 +136,9 @@ def main() -> None:
 def http_call(url: str) -> None:
     body = json.dumps({"variables": VARIABLES, "unit": "user-42"}).encode()
     request = urllib.request.Request(
-        f"{url}/v1/prompts/answerer_prompt/render", data=body, headers={"content-type": "application/json"}
+        f"{url}/v1/prompts/answerer_prompt/render",
+        data=body,
+        headers={"content-type": "application/json"},
     )
     with urllib.request.urlopen(request) as response:
         json.loads(response.read())

@@ -38,9 +38,15 @@ def answer(prompts: PromptClient, question: str, infos: List[str], user: str) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("question")
-    parser.add_argument("--source", default="http://127.0.0.1:7411", help="prompts serve URL, bundle URL or bundle file")
+    parser.add_argument(
+        "--source",
+        default="http://127.0.0.1:7411",
+        help="prompts serve URL, bundle URL or bundle file",
+    )
     parser.add_argument("--fallback", default=None, help="bundle file to use if the source is down")
-    parser.add_argument("--infos", default="examples/infos.json", help="JSON file with {infos: [...]}")
+    parser.add_argument(
+        "--infos", default="examples/infos.json", help="JSON file with {infos: [...]}"
+    )
     parser.add_argument("--user", default="anonymous", help="who asks (keeps their A/B variant)")
     args = parser.parse_args()
     with open(args.infos, encoding="utf-8") as file:

@@ -4,10 +4,7 @@ variants, tokens and usage events that land in the server's log."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 import urllib.request
-from pathlib import Path
 from typing import Any, Callable, List
 
 import pytest
@@ -51,7 +48,9 @@ def test_renders_from_serve_like_the_cli_and_logs_each_render_and_outcome(
     assert prompts.dropped_events == 0
 
 
-def test_errors_are_the_clis_with_a_stable_code(serve: Callable[..., Serve], clients: List[Any]) -> None:
+def test_errors_are_the_clis_with_a_stable_code(
+    serve: Callable[..., Serve], clients: List[Any]
+) -> None:
     prompts = PromptClient(serve().url, usage=False)
     clients.append(prompts)
     with pytest.raises(NotReady) as not_ready:
@@ -196,7 +195,10 @@ def test_usable_from_asyncio(serve: Callable[..., Serve]) -> None:
         prompts = PromptClient(url, usage=False)
         await asyncio.to_thread(prompts.ready)
         texts = await asyncio.gather(
-            *(asyncio.to_thread(lambda n=n: prompts.render("greeting", {"name": n}).text) for n in "ab")
+            *(
+                asyncio.to_thread(lambda n=n: prompts.render("greeting", {"name": n}).text)
+                for n in "ab"
+            )
         )
         texts.append(prompts.render("greeting", {"name": "c"}).text)
         await asyncio.to_thread(prompts.close)

@@ -114,7 +114,9 @@ def test_interpreter_exit_flushes_what_is_queued(repo: Repo, tmp_path: Path) -> 
         print(prompts.pending_events)
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "8"
     events = [json.loads(line) for line in log.read_text().splitlines()]
@@ -123,8 +125,11 @@ def test_interpreter_exit_flushes_what_is_queued(repo: Repo, tmp_path: Path) -> 
 
 def test_call_site_names_the_callers_file_and_line(repo: Repo, tmp_path: Path) -> None:
     events: List[Dict[str, Any]] = []
-    with PromptClient(repo.publish(), usage=lambda batch: events.extend(batch), call_site=True) as prompts:
-        prompts.render("greeting", {"name": "x"}); line = sys._getframe().f_lineno  # noqa: E702
+    with PromptClient(
+        repo.publish(), usage=lambda batch: events.extend(batch), call_site=True
+    ) as prompts:
+        line = sys._getframe().f_lineno + 1
+        prompts.render("greeting", {"name": "x"})
     assert events[0]["call_site"].endswith(f"test_usage.py:{line}")
 
 
@@ -132,13 +137,28 @@ def test_the_example_answerer_renders_and_logs_usage(repo: Repo, tmp_path: Path)
     root = Path(__file__).resolve().parents[2]
     bundle = repo.publish()
     result = subprocess.run(
-        [sys.executable, str(root / "examples" / "answerer.py"), "What is RAG?",
-         "--source", str(bundle), "--infos", str(root / "examples" / "infos.json"), "--user", "user-42"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            str(root / "examples" / "answerer.py"),
+            "What is RAG?",
+            "--source",
+            str(bundle),
+            "--infos",
+            str(root / "examples" / "infos.json"),
+            "--user",
+            "user-42",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("answerer_prompt ") and "What is RAG?" in result.stdout
-    events = [json.loads(line) for line in (tmp_path / ".prompts/usage/events.jsonl").read_text().splitlines()]
+    events = [
+        json.loads(line)
+        for line in (tmp_path / ".prompts/usage/events.jsonl").read_text().splitlines()
+    ]
     assert [e["type"] for e in events] == ["usage", "outcome"]
     assert events[0]["unit"] == "user-42" and events[1]["usage_id"] == events[0]["id"]
 
@@ -166,7 +186,9 @@ def test_renders_on_many_threads_are_counted_exactly_when_the_queue_is_full(
     prompts.close(timeout_s=0.1)
 
 
-def test_a_forked_worker_sends_its_own_events_and_not_its_parents_twice(repo: Repo, tmp_path: Path) -> None:
+def test_a_forked_worker_sends_its_own_events_and_not_its_parents_twice(
+    repo: Repo, tmp_path: Path
+) -> None:
     bundle = repo.publish()
     log = tmp_path / "events.jsonl"
     script = textwrap.dedent(
@@ -189,7 +211,9 @@ def test_a_forked_worker_sends_its_own_events_and_not_its_parents_twice(repo: Re
         raise SystemExit(os.waitstatus_to_exitcode(status))
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     names = sorted(json.loads(line)["input"]["name"] for line in log.read_text().splitlines())
     assert names == ["child-1", "child-2", "parent"]

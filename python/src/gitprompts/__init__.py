@@ -1,12 +1,12 @@
 """gitprompts for Python: the prompts of a gitprompts repository, for agents written in Python.
 
-    from gitprompts import PromptClient
+from gitprompts import PromptClient
 
-    prompts = PromptClient("http://127.0.0.1:7411", fallback="dist/prompts.json", watch=True)
-    prompts.ready()
-    r = prompts.render("answerer_prompt", {"infos": infos, "user_query": q}, unit=user_id)
-    prompts.outcome(r.usage_id, success=True, score=0.9, latency_ms=812)
-    prompts.close()
+prompts = PromptClient("http://127.0.0.1:7411", fallback="dist/prompts.json", watch=True)
+prompts.ready()
+r = prompts.render("answerer_prompt", {"infos": infos, "user_query": q}, unit=user_id)
+prompts.outcome(r.usage_id, success=True, score=0.9, latency_ms=812)
+prompts.close()
 """
 
 from ._bundle import Bundle, Prompt, parse_bundle

@@ -223,7 +223,11 @@ def _check_variants(value: Any, at: str, problems: List[str]) -> None:
             problems.append(f"{where} must be an object")
             continue
         weight = variant.get("weight")
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, (int, float))
+            or not math.isfinite(weight)
+        ):
             problems.append(f"{where} has no weight")
         if "template" in variant and not isinstance(variant["template"], str):
             problems.append(f"{where}: `template` must be a string")

@@ -5,7 +5,7 @@ custom delimiters, `raw`, chat messages, a variant's body and model."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from ._bundle import DEFAULT_VARIANT, Prompt

@@ -50,10 +50,14 @@ def serialize(events: Sequence[Event]) -> "tuple[list[str], list[int], list[Dict
         ts = event.get("ts")
         out = dict(event, ts=iso_time(ts)) if isinstance(ts, float) else event
         try:
-            lines.append(json.dumps(out, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+            lines.append(
+                json.dumps(out, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            )
             positions.append(index)
         except (TypeError, ValueError, RecursionError) as error:
-            refused.append({"index": index, "message": f"[{index}]: cannot be written as JSON: {error}"})
+            refused.append(
+                {"index": index, "message": f"[{index}]: cannot be written as JSON: {error}"}
+            )
     return lines, positions, refused
 
 
@@ -202,7 +206,9 @@ class UsageQueue:
             except Exception as error:  # a sink is the network or the application's code
                 if not self._failing:
                     self._report(
-                        SourceError(f"usage events could not be sent (they are kept and retried): {error}")
+                        SourceError(
+                            f"usage events could not be sent (they are kept and retried): {error}"
+                        )
                     )
                 self._failing = True
                 self._retry_s = min(_RETRY_MAX_S, max(_RETRY_MIN_S, self._retry_s * 2))
@@ -213,7 +219,9 @@ class UsageQueue:
             self.sent += count - len(refused)
             self._count_dropped(len(refused))
             if refused:
-                reasons = [str(item.get("message") if isinstance(item, dict) else item) for item in refused]
+                reasons = [
+                    str(item.get("message") if isinstance(item, dict) else item) for item in refused
+                ]
                 shown = "; ".join(reasons[:3]) + ("; …" if len(reasons) > 3 else "")
                 self._report(DroppedEvents(len(refused), f"refused: {shown}"))
             self._failing = False
@@ -242,7 +250,9 @@ class UsageQueue:
             with self._send_lock:
                 done = self._send_all()
             if not done:
-                time.sleep(min(self._retry_s or _RETRY_MIN_S, max(0.0, deadline - time.monotonic())))
+                time.sleep(
+                    min(self._retry_s or _RETRY_MIN_S, max(0.0, deadline - time.monotonic()))
+                )
 
     def close(self, timeout_s: float = 10.0) -> None:
         """Flushes, then stops the sender thread."""

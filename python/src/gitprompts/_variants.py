@@ -15,7 +15,9 @@ def unit_bucket(name: str, unit: str) -> float:
     return (int.from_bytes(digest[:4], "big") / 2**32) * 100
 
 
-def choose_variant(name: str, variants: Mapping[str, Mapping[str, Any]], unit: Optional[str] = None) -> str:
+def choose_variant(
+    name: str, variants: Mapping[str, Mapping[str, Any]], unit: Optional[str] = None
+) -> str:
     """The variant a unit gets: variants take consecutive slices of [0, 100) by weight in the
     order the file declares them, `default` the rest. Random without a unit."""
     if not variants:

@@ -18,7 +18,7 @@ import weakref
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Collection, List, Mapping, Optional, Union
 
 from ._bundle import Bundle, Prompt, check_bundle, parse_bundle
 from ._render import Catalog, Rendered
@@ -328,7 +328,9 @@ class PromptClient:
             try:
                 return self._load()
             except Exception as error:
-                self._emit_error(_as_error(error, f"cannot refresh prompts from {self._describe()}"))
+                self._emit_error(
+                    _as_error(error, f"cannot refresh prompts from {self._describe()}")
+                )
                 return False
 
     def _load(self) -> bool:
@@ -391,7 +393,9 @@ class PromptClient:
             ) from error
         self._swap(bundle, None)
         self._emit_error(
-            _as_error(error, f"{self._describe()} could not be read; serving the fallback until it can")
+            _as_error(
+                error, f"{self._describe()} could not be read; serving the fallback until it can"
+            )
         )
 
     def _start_background(self) -> None:
