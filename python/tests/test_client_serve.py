@@ -219,3 +219,27 @@ def test_an_invalid_edit_on_the_server_is_an_error_and_the_last_good_prompts_sta
     wait_for(lambda: [e for e in errors if e.code == "E_INVALID_PROMPT"], 5, "the invalid event")
     assert "keeps serving the last good ones" in str(errors[-1])
     assert prompts.render("greeting", {"name": "G"}).text == "Hello, G!"
+
+
+def test_a_503_from_the_servers_full_disk_is_retried_and_a_refused_event_is_dropped_and_counted(
+    repo: Repo, serve: Callable[..., Serve], clients: List[Any]
+) -> None:
+    # A file where the usage folder should be: the server cannot write its log and answers 503.
+    (repo.path / ".prompts").mkdir()
+    (repo.path / ".prompts" / "usage").write_text("in the way")
+    prompts = PromptClient(serve().url, flush_s=0.01)
+    clients.append(prompts)
+    errors: List[PromptsError] = []
+    prompts.on_error(errors.append)
+    prompts.ready()
+    r = prompts.render("greeting", {"name": "H"})
+    prompts.outcome(r.usage_id, success="yes")  # type: ignore[arg-type]  # the server refuses it
+    prompts.outcome(r.usage_id, success=True)
+    wait_for(lambda: errors, 5, "the failed send")
+    assert "503" in str(errors[0]) and "kept and retried" in str(errors[0])
+    assert prompts.pending_events == 3
+    (repo.path / ".prompts" / "usage").unlink()
+    wait_for(lambda: prompts.pending_events == 0, 15, "the retry")
+    assert [e["type"] for e in repo.usage_events()] == ["usage", "outcome"]
+    assert prompts.dropped_events == 1
+    assert "1 usage event dropped: refused:" in str(errors[-1]) and "success" in str(errors[-1])
