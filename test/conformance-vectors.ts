@@ -59,7 +59,7 @@ template: |-
   list: { type: array, required: false }
   obj: { type: object, required: false }
   nothing: { type: string, required: false }
-template: "flag={{flag}} n={{n}} x={{x}} list={{list}} nothing=[{{nothing}}] {{#flag}}on{{/flag}}{{^flag}}off{{/flag}} {{#n}}n is set{{/n}}"
+template: "flag={{flag}} n={{n}} x={{x}} list={{list}} obj={{obj}} {{{obj}}} nothing=[{{nothing}}] {{#flag}}on{{/flag}}{{^flag}}off{{/flag}} {{#n}}n is set{{/n}}"
 `,
   "prompts/literal.yaml": `variables:
   text: string
@@ -198,7 +198,13 @@ const MUSTACHE_CALLS: RenderCall[] = [
   {
     about: "values as JavaScript writes them: true, 2 for 2.0, 1e-7, lists joined, objects",
     name: "scalars",
-    variables: { flag: true, n: 2.0, x: 1e-7, list: [1, "two", null, [3, 4]], obj: { a: 1 } },
+    variables: {
+      flag: true,
+      n: 2.0,
+      x: 1e-7,
+      list: [1, "two", null, [3, 4], { b: 2 }],
+      obj: { a: 1 },
+    },
   },
   {
     about: "false, zero and a big number",
