@@ -655,6 +655,15 @@ function statsBench() {
   }
 }
 
+/** The Python client's goals, measured by its own bench in the test environment (.venv). */
+function pythonBench() {
+  const python = join(ROOT, ".venv", "bin", "python");
+  const setup = spawnSync("bash", [join(ROOT, "scripts", "setup-python.sh")], { stdio: "inherit" });
+  if (setup.status !== 0) throw new Error("cannot set up .venv for the Python bench");
+  const result = spawnSync(python, [join(ROOT, "bench", "client_bench.py")], { stdio: "inherit" });
+  if (result.status !== 0) throw new Error(`bench/client_bench.py failed (${result.status})`);
+}
+
 // `npm run bench -- history` runs one section; no argument runs them all.
 const sections = {
   stats: statsBench,
@@ -664,6 +673,7 @@ const sections = {
   start: coldStart,
   validate: validateTrees,
   history: historyBench,
+  python: pythonBench,
 };
 const chosen = process.argv.slice(2);
 for (const [name, run] of Object.entries(sections)) {

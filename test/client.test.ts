@@ -836,6 +836,25 @@ describe("PromptClient: usage events", () => {
     ]);
   });
 
+  it("logInput: false keeps the variables out of usage events, a list of names keeps only those", async () => {
+    const root = tempDir(PROMPTS);
+    const bundle = await publish(root);
+    const inputs: unknown[] = [];
+    for (const logInput of [false, ["user_query"], true] as const) {
+      const log = join(tempDir(), "usage.jsonl");
+      const { client } = makeClient({ source: bundle, usage: log, logInput });
+      await client.ready();
+      client.render("answerer_prompt", { infos: ["private fact"], user_query: "q" });
+      await client.close();
+      inputs.push(...jsonLines(log).map((event) => event.input));
+    }
+    expect(inputs).toEqual([
+      undefined,
+      { user_query: "q" },
+      { infos: ["private fact"], user_query: "q" },
+    ]);
+  });
+
   it("to a JSON-lines file, and close() flushes what is still queued", async () => {
     const root = tempDir(PROMPTS);
     const log = join(tempDir(), "logs", "usage.jsonl");

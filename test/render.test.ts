@@ -202,6 +202,20 @@ describe("renderPrompt", () => {
     expect(result.text).toBe(`Hello, ${value}! [${value}]`);
   });
 
+  it("writes an object as [object Object] and a list of objects joined, in every tag form, rather than crash", async () => {
+    const prompts = await loadTree({
+      "prompts/dump.yaml": [
+        "variables:",
+        "  settings: object",
+        "  rows: array",
+        'template: "{{settings}} {{{settings}}} {{&rows}} {{rows}}"',
+        "",
+      ].join("\n"),
+    });
+    const text = renderPrompt(prompts, "dump", { settings: { a: 1 }, rows: [{ b: 1 }, null, 2] });
+    expect(text.text).toBe("[object Object] [object Object] [object Object],,2 [object Object],,2");
+  });
+
   it("does not HTML-escape values", async () => {
     const prompts = await loadTree();
     const value = `<b>&"'/\`=</b>`;

@@ -46,6 +46,11 @@ export interface PromptClientOptions {
   flushMs?: number;
   /** Record the caller's file:line in usage events (costs a stack trace per render; default false). */
   callSite?: boolean;
+  /**
+   * What usage events keep of the variables (default true: all of them). `false` keeps none,
+   * a list of names keeps only those: inputs can be large, or private.
+   */
+  logInput?: boolean | readonly string[];
 }
 
 /** Options of one {@link PromptClient.render}. */
@@ -228,9 +233,9 @@ export class PromptClient {
         name,
         version: result.version,
         variant: result.variant,
-        // Copies: the event is written later, and the caller may reuse its objects meanwhile.
-        input: { ...(variables as Record<string, unknown>) },
       };
+      const input = this.loggedInput(variables);
+      if (input !== undefined) event.input = input;
       // What a server would refuse (an empty or huge unit) is left out rather than sent.
       if (isEventString(options.unit)) event.unit = options.unit;
       if (options.metadata !== undefined) event.metadata = { ...options.metadata };
@@ -243,6 +248,17 @@ export class PromptClient {
     const rendered = result as ClientRenderResult;
     rendered.usageId = usageId;
     return rendered;
+  }
+
+  /** What a usage event keeps of a render's variables (`logInput`). */
+  private loggedInput(variables: Record<string, unknown>): Record<string, unknown> | undefined {
+    const keep = this.options.logInput ?? true;
+    if (keep === false) return undefined;
+    // Copies: the event is written later, and the caller may reuse its objects meanwhile.
+    if (keep === true) return { ...variables };
+    const kept: Record<string, unknown> = {};
+    for (const name of keep) if (Object.hasOwn(variables, name)) kept[name] = variables[name];
+    return kept;
   }
 
   /** Queues how a rendered prompt did (score, success, latency, tokens, cost). */

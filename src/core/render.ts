@@ -58,10 +58,29 @@ class BoundedTemplateCache {
 // use with HTML escaping.
 const writer = new Mustache.Writer();
 (writer as { templateCache?: unknown }).templateCache = new BoundedTemplateCache(4_096);
+/**
+ * A value as text, as `String()` writes it. The objects of a view have no prototype (see
+ * `toTemplateData`), and `String()` of one throws: an object is `[object Object]` here, and a
+ * list joins its items as an array's `toString` does.
+ */
+function templateText(value: unknown): string {
+  if (Array.isArray(value))
+    return value.map((item: unknown) => (item == null ? "" : templateText(item))).join(",");
+  if (typeof value === "object" && value !== null) return "[object Object]";
+  return String(value);
+}
+// `{{{name}}}` and `{{&name}}` would add the value to the output as it is, which throws too.
+(writer as { unescapedValue?: unknown }).unescapedValue = (
+  token: [string, string],
+  context: Mustache.Context,
+): string | undefined => {
+  const value: unknown = context.lookup(token[1]);
+  return value == null ? undefined : templateText(value);
+};
 /** Values are inserted as written: no HTML escaping. */
 const renderConfig = (tags: [string, string]) => ({
   tags,
-  escape: (value: unknown) => String(value),
+  escape: templateText,
 });
 const configs = new Map<string, ReturnType<typeof renderConfig>>();
 
