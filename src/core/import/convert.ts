@@ -24,8 +24,21 @@ export type Syntax = "fstring" | "jinja" | "handlebars" | "mustache" | "variable
 /** A variable as a source declares it. */
 export interface SourceVariable {
   type?: VariableType;
+  /** False when the source marks it optional; by default a variable without a default is required. */
+  required?: boolean;
   default?: JsonValue;
   description?: string;
+}
+
+/** One version of a prompt in a source that keeps versions. */
+export interface VersionInfo {
+  version: number;
+  /** ISO 8601, when the source says. */
+  date?: string;
+  message: string;
+  author?: string;
+  /** The deployment labels pointing at this version. */
+  labels: string[];
 }
 
 /** One prompt as a source format reads it, before its template is converted. */
@@ -43,6 +56,8 @@ export interface ImportCandidate {
   metadata?: JsonObject;
   /** What the source reader changed on the way (e.g. a reference turned into a partial). */
   changes?: string[];
+  /** For sources with history (Langfuse): the version this candidate is, to commit in order. */
+  history?: VersionInfo;
   /** Set when the source reader refuses it already. */
   refusal?: { reason: string; line?: number };
 }
@@ -248,7 +263,10 @@ function mergeDeclared(
     const used = merged[name];
     const type =
       used?.type ?? (given.type && VARIABLE_TYPES.includes(given.type) ? given.type : "string");
-    const spec: VariableSpec = { type, required: given.default === undefined };
+    const spec: VariableSpec = {
+      type,
+      required: given.default === undefined && given.required !== false,
+    };
     if (given.default !== undefined) spec.default = given.default;
     if (given.description) spec.description = given.description;
     merged[name] = spec;

@@ -76,7 +76,7 @@ function convertStatement(statement: Ast, loops: number): TemplateNode[] {
       if (partial.params.length > 0 || partial.hash || partial.name.type !== "PathExpression") {
         throw new Refused("a partial with parameters", line);
       }
-      return [{ kind: "partial", name: (partial.name).original, line }];
+      return [{ kind: "partial", name: partial.name.original, line }];
     }
     default:
       throw new Refused(`${statement.type} has no Mustache equivalent`, line);
@@ -84,7 +84,7 @@ function convertStatement(statement: Ast, loops: number): TemplateNode[] {
 }
 
 function convertBlock(block: hbs.AST.BlockStatement, loops: number, line: number): TemplateNode[] {
-  const helper = block.path.type === "PathExpression" ? (block.path).original : "";
+  const helper = block.path.type === "PathExpression" ? block.path.original : "";
   const [param, ...more] = block.params;
   if (!["each", "if", "unless"].includes(helper) || !param || more.length > 0 || block.hash) {
     throw new Refused(`the block helper {{#${describe(block.path)}}}`, line);
