@@ -17,6 +17,8 @@ export interface EngineCase {
   vars: Record<string, unknown>;
   /** Handlebars partials by name. */
   partials?: Record<string, string>;
+  /** Handlebars helpers by name (dotprompt's `role`). */
+  helpers?: Record<string, Handlebars.HelperDelegate>;
 }
 
 /**
@@ -48,6 +50,9 @@ export function renderWithEngines(
       const env = Handlebars.create();
       for (const [name, text] of Object.entries(entry.partials ?? {})) {
         env.registerPartial(name, text);
+      }
+      for (const [name, helper] of Object.entries(entry.helpers ?? {})) {
+        env.registerHelper(name, helper);
       }
       return { text: env.compile(entry.template, { noEscape: true, strict: false })(entry.vars) };
     } catch (error) {

@@ -96,6 +96,20 @@ const convertible: Record<string, TemplateCase> = {
       },
     ],
   },
+  "jinja if on a looped list": {
+    syntax: "jinja",
+    template:
+      "Describe {{ product }}.{% if features %} Features:{% for f in features %} {{ f }};{% endfor %}{% endif %}",
+    samples: [
+      { product: "a", features: ["x", "y"] },
+      { product: "b", features: [] },
+    ],
+  },
+  "handlebars if on a looped list": {
+    syntax: "handlebars",
+    template: "{{#if xs}}Items:{{#each xs}} {{this}}{{/each}}{{else}}No items{{/if}}",
+    samples: [{ xs: ["1", "2"] }, { xs: [] }],
+  },
   "handlebars each and if": {
     syntax: "handlebars",
     template:

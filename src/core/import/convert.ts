@@ -12,6 +12,7 @@ import {
   inferVariables,
   lineAt,
   type TemplateNode,
+  testListsByLength,
   tidy,
 } from "./template-ir.js";
 
@@ -58,6 +59,11 @@ export interface ImportCandidate {
   changes?: string[];
   /** For sources with history (Langfuse): the version this candidate is, to commit in order. */
   history?: VersionInfo;
+  /**
+   * The source strips the spaces around each rendered message (Prompty): a message that starts
+   * or ends with a block is refused, since what the block leaves there would be stripped too.
+   */
+  stripsMessages?: boolean;
   /** Set when the source reader refuses it already. */
   refusal?: { reason: string; line?: number };
 }
@@ -175,7 +181,7 @@ export function convertCandidate(candidate: ImportCandidate, name: string): Conv
       return refuse(`the role "${message.role}" (gitprompts has system, user, assistant)`);
     }
   }
-  const bodies: TemplateNode[][] = [];
+  let bodies: TemplateNode[][] = [];
   const changes = new Set<string>();
   for (const [index, text] of texts.entries()) {
     const converted = convertTemplate(candidate.syntax, text);
@@ -184,12 +190,21 @@ export function convertCandidate(candidate: ImportCandidate, name: string): Conv
       return refuse(`${where}${converted.refusal.reason}`, converted.refusal.line);
     }
     for (const change of converted.changes) changes.add(change);
+    const edges = [converted.nodes[0], converted.nodes.at(-1)];
+    if (candidate.stripsMessages && edges.some((node) => node?.kind === "section")) {
+      const where = candidate.messages ? `message ${index + 1}` : "the prompt";
+      return refuse(
+        `${where} starts or ends with a block: the source strips the spaces a block leaves there, which Mustache cannot; put text before and after it`,
+        edges.find((node) => node?.kind === "section")?.line,
+      );
+    }
     bodies.push(converted.nodes);
   }
   let written: string[] = texts;
   let variables: Record<string, VariableSpec> = {};
   const file: Record<string, unknown> = {};
   if (candidate.syntax !== "mustache") {
+    bodies = testListsByLength(bodies);
     const inferred = inferVariables(bodies);
     if ("refusal" in inferred) return refuse(inferred.refusal.reason, inferred.refusal.line);
     variables = inferred.variables;

@@ -111,6 +111,9 @@ function assignNames(
     const base = sanitizeName(candidate.name);
     let name = base;
     for (let suffix = 2; taken.has(name.toLowerCase()); suffix++) name = `${base}-${suffix}`;
+    if (name !== base) {
+      (candidate.changes ??= []).push(`"${base}" is taken by another prompt of this import`);
+    }
     taken.add(name.toLowerCase());
     bySource.set(candidate.name, name);
     if (existing.has(name) && !force) {

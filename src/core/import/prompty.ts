@@ -16,7 +16,12 @@ export function readPrompty(file: SourceFile): ImportCandidate[] {
   const name =
     typeof meta.name === "string" && meta.name.trim() !== "" ? meta.name : baseName(file.path);
   const syntax = templateSyntax(meta.template);
-  const candidate: ImportCandidate = { source: file.path, name, syntax: syntax ?? "jinja" };
+  const candidate: ImportCandidate = {
+    source: file.path,
+    name,
+    syntax: syntax ?? "jinja",
+    stripsMessages: true,
+  };
   if (!syntax) {
     candidate.refusal = {
       reason: `template format ${JSON.stringify(meta.template)} (known: jinja2, mustache)`,

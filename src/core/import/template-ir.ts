@@ -62,6 +62,34 @@ export function tidy(nodes: TemplateNode[]): TemplateNode[] {
   return out;
 }
 
+/**
+ * `{% if xs %}` / `{{#if xs}}` on a list that is also looped over: Mustache would repeat the
+ * block per item, so the test becomes `{{#xs.length}}` (a list is true when it is not empty,
+ * in Jinja and Handlebars alike). Returns the changed trees.
+ */
+export function testListsByLength(bodies: readonly TemplateNode[][]): TemplateNode[][] {
+  const looped = new Set<string>();
+  const collect = (nodes: readonly TemplateNode[]) => {
+    for (const node of nodes) {
+      if (node.kind !== "section") continue;
+      if (node.role === "loop" && !node.item) looped.add(node.name);
+      collect(node.children);
+    }
+  };
+  bodies.forEach(collect);
+  const rewrite = (nodes: readonly TemplateNode[]): TemplateNode[] =>
+    nodes.map((node) => {
+      if (node.kind !== "section") return node;
+      const byLength = node.role === "if" && !node.item && looped.has(node.name);
+      return {
+        ...node,
+        name: byLength ? `${node.name}.length` : node.name,
+        children: rewrite(node.children),
+      };
+    });
+  return looped.size === 0 ? [...bodies] : bodies.map(rewrite);
+}
+
 interface Usage {
   printed: boolean;
   fields: boolean;
@@ -106,7 +134,8 @@ export function inferVariables(
         const [head = node.name, ...rest] = node.name.split(".");
         use(head, node.line, rest.length > 0 ? { fields: true } : { printed: true });
       } else if (node.kind === "section") {
-        if (!node.item) {
+        // `xs.length` only tests the list the loop declares.
+        if (!node.item && !node.name.endsWith(".length")) {
           use(node.name, node.line, node.role === "loop" ? { looped: true } : { tested: true });
         }
         walk(node.children, [...enclosing, node.role]);
