@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { checkPromptName } from "../names.js";
-import { parsePromptSource } from "../parse.js";
+import { type ParsedPromptFile, parsePromptSource } from "../parse.js";
 import type { JsonObject, JsonValue, Role, VariableSpec, VariableType } from "../types.js";
 import { ROLES, VARIABLE_TYPES } from "../types.js";
 import { convertFstring } from "./fstring.js";
@@ -81,7 +81,8 @@ export interface ImportRow {
 
 /** A converted prompt: the file text to write and its report row. */
 export type ConvertedPrompt =
-  { ok: true; text: string; row: ImportRow } | { ok: false; row: ImportRow };
+  | { ok: true; text: string; parsed: ParsedPromptFile; row: ImportRow }
+  | { ok: false; row: ImportRow };
 
 const LANGFUSE_REFERENCE = /@@@langfusePrompt:name=([^|@]+)(?:\|(version|label)=([^@|]+))?@@@/g;
 const VARIABLE_TAG = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -253,7 +254,7 @@ export function convertCandidate(candidate: ImportCandidate, name: string): Conv
     );
   }
   if (row.changes.length > 0) row.status = "converted";
-  return { ok: true, text, row };
+  return { ok: true, text, parsed, row };
 }
 
 /** The variables of a Mustache template, typed by use, for sources already in Mustache. */

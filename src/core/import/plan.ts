@@ -1,4 +1,4 @@
-import { parsePromptSource } from "../parse.js";
+import { type ParsedPromptFile, parsePromptSource } from "../parse.js";
 import { validatePrompts, type PromptSource } from "../validate.js";
 import { convertCandidate, type ImportCandidate, type ImportRow, sanitizeName } from "./convert.js";
 
@@ -45,6 +45,7 @@ export function planImport(
   const commits: PlannedCommit[] = [];
   const names = assignNames(candidates, options);
   const latest = new Map<string, { version: number; row: ImportRow }>();
+  const parsed = new Map<string, ParsedPromptFile>();
   for (const [index, candidate] of candidates.entries()) {
     const name = names[index] as string | { refused: string };
     if (typeof name !== "string") {
@@ -63,6 +64,7 @@ export function planImport(
     const history = candidate.history;
     if (!history) {
       files.set(name, converted.text);
+      parsed.set(name, converted.parsed);
       continue;
     }
     commits.push({
@@ -78,12 +80,13 @@ export function planImport(
     if (!newest || newest.version < history.version) {
       latest.set(name, { version: history.version, row: converted.row });
       files.set(name, converted.text);
+      parsed.set(name, converted.parsed);
     }
   }
   commits.sort(
     (a, b) => dateOrder(a.date, b.date) || (a.name === b.name ? a.version - b.version : 0),
   );
-  refuseInvalid(files, rows, commits, options.existing);
+  refuseInvalid(files, parsed, rows, commits, options.existing);
   return { files, commits, rows };
 }
 
@@ -126,6 +129,7 @@ function assignNames(
 /** Refuses, until none is left, every prompt to write that fails validation with the others. */
 function refuseInvalid(
   files: Map<string, string>,
+  parsed: ReadonlyMap<string, ParsedPromptFile>,
   rows: ImportRow[],
   commits: PlannedCommit[],
   existing: ReadonlyMap<string, string>,
@@ -133,9 +137,11 @@ function refuseInvalid(
   for (;;) {
     const sources: PromptSource[] = [];
     for (const [name, text] of existing) {
-      if (!files.has(name)) sources.push(promptSource(name, text));
+      if (!files.has(name)) sources.push(promptSource(name, parsePromptSource(text)));
     }
-    for (const [name, text] of files) sources.push(promptSource(name, text));
+    for (const [name, text] of files) {
+      sources.push(promptSource(name, parsed.get(name) ?? parsePromptSource(text)));
+    }
     const { issues } = validatePrompts(sources);
     const failing = new Map<string, string>();
     for (const issue of issues) {
@@ -160,8 +166,8 @@ function refuseInvalid(
   }
 }
 
-function promptSource(name: string, text: string): PromptSource {
-  return { name, file: `${name}.yaml`, parsed: parsePromptSource(text) };
+function promptSource(name: string, parsed: ParsedPromptFile): PromptSource {
+  return { name, file: `${name}.yaml`, parsed };
 }
 
 /** A source label as gitprompts will hold it: the commit it deploys. */
