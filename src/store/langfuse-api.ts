@@ -46,7 +46,7 @@ export async function fetchLangfuseVersions(options: LangfuseApiOptions): Promis
       throw new PromptsError("E_IO", `Langfuse answered HTTP ${response.status} to GET ${path}`);
     }
     try {
-      return (await response.json());
+      return await response.json();
     } catch {
       throw new PromptsError(
         "E_INVALID_INPUT",
