@@ -171,6 +171,14 @@ const sources: Record<string, { run: string[]; render: SourceRender }> = {
     run: ["langfuse", "langfuse/export.json"],
     render: text("variables", langfuse.at(-1)?.prompt ?? ""),
   },
+  style: {
+    run: ["dotprompt", "dotprompt/greeting.prompt", "dotprompt/_style.prompt"],
+    render: text("handlebars", fixture("dotprompt/_style.prompt")),
+  },
+  "shared/tone": {
+    run: ["langfuse", "langfuse/chat-and-refs.json"],
+    render: text("variables", tone),
+  },
   "support/chat": {
     run: ["langfuse", "langfuse/chat-and-refs.json"],
     render: chat("variables", [
@@ -219,7 +227,14 @@ describe("every imported fixture renders as its own tool renders it", async () =
       expect(renderConverted(files, entry.name, entry.vars)).toEqual(want);
     });
   }
-  it("every prompt with samples was imported", () => {
+  it("every imported prompt is proved, and every proof is of an imported prompt", () => {
+    const written = new Set<string>();
+    for (const [run, files] of imported)
+      for (const name of Object.keys(files)) written.add(`${run} ${name}`);
+    const proved = new Set(
+      Object.entries(sources).map(([name, source]) => `${source.run.join(" ")} ${name}`),
+    );
+    expect([...written].sort()).toEqual([...proved].sort());
     expect(Object.keys(samples).sort()).toEqual(Object.keys(sources).sort());
   });
 });

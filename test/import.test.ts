@@ -274,6 +274,35 @@ describe("prompts import langfuse", () => {
     expect(chat.stdout).toBe("[system]\nYou help Ann.\nBe kind and precise.\n\n[user]\nq\n");
   });
 
+  it("outside a git repository writes the newest versions and says history was left out", async () => {
+    const dir = tempDir();
+    const result = await cli(
+      dir,
+      "import",
+      "langfuse",
+      fixture("langfuse/export.json"),
+      "--into",
+      "p",
+    );
+    expect(result.stdout).toContain("wrote 1 file\nnote: ");
+    expect(result.stdout).toContain("without history or labels (run git init first to keep them)");
+    expect(read(dir, "p/movie-critic.yaml")).toContain("no spoilers");
+  });
+
+  it("--dry-run writes no commit and no label", async () => {
+    const dir = gitRepo([{ files: { "README.md": "hi\n" } }]);
+    const result = await cli(
+      dir,
+      "import",
+      "langfuse",
+      fixture("langfuse/export.json"),
+      "--dry-run",
+    );
+    expect(result.stdout).toContain("would write 1 file, 5 commits, 3 labels");
+    expect(git(dir, "rev-list", "--count", "--all").trim()).toBe("1");
+    expect(existsSync(join(dir, "prompts"))).toBe(false);
+  });
+
   it("refuses to write history over uncommitted changes", async () => {
     const dir = gitRepo([{ files: { "README.md": "hi\n" } }]);
     git(dir, "rm", "-q", "--cached", "README.md");

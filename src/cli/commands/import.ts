@@ -42,6 +42,8 @@ export interface ImportReport {
   commits: number;
   labels: { label: string; ref: string }[];
   dryRun: boolean;
+  /** Set when a history could not be written as such (the target is in no git repository). */
+  note?: string;
 }
 
 /**
@@ -243,6 +245,7 @@ async function writePlan(
   if (plan.commits.length > 0) {
     report.commits = 0;
     report.labels = [];
+    report.note = `${dir} is in no git repository: wrote the newest version of each prompt, without history or labels (run git init first to keep them)`;
   }
   const folders = new Set<string>();
   for (const [name, text] of plan.files) {
@@ -302,5 +305,6 @@ function printReport(context: CommandContext, report: ImportReport): void {
   stdout.write(
     `${count("imported")} imported as is, ${count("converted")} converted, ${count("refused")} refused; ${verb} ${plural(report.files.length, "file")}${history}\n`,
   );
+  if (report.note) stdout.write(`note: ${report.note}\n`);
   if (report.dryRun) for (const file of report.files) stdout.write(`  ${file}\n`);
 }

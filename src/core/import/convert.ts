@@ -150,6 +150,9 @@ export function sanitizeName(name: string): string {
     .split("/")
     .map((segment) =>
       segment
+        // Accents go, letters stay: "Résumé" → "Resume".
+        .normalize("NFKD")
+        .replace(/[\u0300-\u036f]/g, "")
         .replace(/[^A-Za-z0-9_.-]+/g, "-")
         .replace(/^[.-]+/, "")
         .replace(/-+$/, ""),
