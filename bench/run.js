@@ -664,6 +664,88 @@ function pythonBench() {
   if (result.status !== 0) throw new Error(`bench/client_bench.py failed (${result.status})`);
 }
 
+/**
+ * `prompts import`: 10,000 dict prompts (goal: under 5 s) and a Langfuse export of 1,000
+ * versions into history (goal: under 30 s), each against a floor measured in the same run:
+ * writing the same number of files with plain Node, and `git fast-import` of as many commits.
+ */
+function importBench() {
+  const base = mkdtempSync(join(tmpdir(), "gitprompts-bench-import-"));
+  try {
+    const dict = {};
+    for (let i = 0; i < 10_000; i++) {
+      dict[`team${i % 20}/prompt_${i}`] =
+        i % 3 === 0
+          ? `Answer {user_query} for {customer.name} using {{"format": "json"}}.`
+          : `You are assistant ${i}. Question: {question}`;
+    }
+    writeFileSync(join(base, "dict.json"), JSON.stringify(dict));
+    const versions = [];
+    for (let p = 0; p < 100; p++) {
+      for (let v = 1; v <= 10; v++) {
+        versions.push({
+          name: `agents/agent_${p}`,
+          version: v,
+          type: p % 2 ? "text" : "chat",
+          prompt:
+            p % 2
+              ? `Agent ${p} v${v}: help {{user}} with {{task}}.`
+              : [
+                  { role: "system", content: `Agent ${p} v${v}.` },
+                  { role: "user", content: "{{question}}" },
+                ],
+          config: { model: "gpt-4o", temperature: 0.1 * (v % 5) },
+          labels: v === 7 ? ["production"] : v === 10 ? ["staging", "latest"] : [],
+          tags: [],
+          commitMessage: `agent ${p} v${v}`,
+          createdAt: new Date(Date.UTC(2026, 0, 1) + (v * 100 + p) * 60_000).toISOString(),
+        });
+      }
+    }
+    writeFileSync(join(base, "langfuse.json"), JSON.stringify(versions));
+
+    const dictDir = join(base, "dict-out");
+    const dictTime = timeImport(["import", "dict", join(base, "dict.json"), "--into", dictDir]);
+    const floorScript = `const fs=require("fs"),p=require("path");const d=JSON.parse(fs.readFileSync(${JSON.stringify(join(base, "dict.json"))},"utf8"));for(const[k,v]of Object.entries(d)){const f=p.join(${JSON.stringify(join(base, "floor-out"))},k+".yaml");fs.mkdirSync(p.dirname(f),{recursive:true});fs.writeFileSync(f,"template: "+JSON.stringify(v)+"\\n")}`;
+    const dictFloor = timeSpawn(["-e", floorScript]);
+
+    const repo = join(base, "repo");
+    execFileSync("git", ["init", "-q", "-b", "main", repo]);
+    execFileSync("git", ["-C", repo, "commit", "-q", "--allow-empty", "-m", "start"]);
+    const langfuseTime = timeImport(["import", "langfuse", join(base, "langfuse.json")], repo);
+    const floorRepo = join(base, "floor-repo");
+    execFileSync("git", ["init", "-q", floorRepo]);
+    let stream = "";
+    for (let i = 0; i < versions.length; i++) {
+      const text = `v${i}\n`;
+      stream += `commit refs/heads/main\ncommitter A <a@b> ${1_700_000_000 + i} +0000\ndata 1\nx\nM 100644 inline f${i % 100}.yaml\ndata ${text.length}\n${text}\n`;
+    }
+    const start = performance.now();
+    spawnSync("git", ["fast-import", "--quiet"], { cwd: floorRepo, input: stream });
+    const gitFloor = performance.now() - start;
+    const commits = execFileSync("git", ["-C", repo, "rev-list", "--count", "HEAD"], {
+      encoding: "utf8",
+    }).trim();
+
+    console.log("prompts import");
+    console.log(`  plain Node writing 10,000 files          ${fmt(dictFloor)}`);
+    console.log(
+      `  import dict, 10,000 prompts              ${fmt(dictTime)}  ${(dictTime / dictFloor).toFixed(2)}x (goal: under 5 s)`,
+    );
+    console.log(`  git fast-import of 1,000 commits         ${fmt(gitFloor)}`);
+    console.log(
+      `  import langfuse, 1,000 versions → ${commits - 1} commits  ${fmt(langfuseTime)}  ${(langfuseTime / gitFloor).toFixed(2)}x (goal: under 30 s)`,
+    );
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+/** Times one `prompts import`, which exits 0 (nothing refused) for the generated sources. */
+function timeImport(args, cwd = ROOT) {
+  return timeSpawn([BIN, ...args], cwd);
+}
+
 // `npm run bench -- history` runs one section; no argument runs them all.
 const sections = {
   stats: statsBench,
@@ -674,6 +756,7 @@ const sections = {
   validate: validateTrees,
   history: historyBench,
   python: pythonBench,
+  import: importBench,
 };
 const chosen = process.argv.slice(2);
 for (const [name, run] of Object.entries(sections)) {

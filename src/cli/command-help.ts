@@ -96,6 +96,16 @@ const HELP: Record<string, CommandHelp> = {
     ],
     globals: ALL,
   },
+  import: {
+    examples: [
+      "prompts import dict prompts.json --dry-run            # what would be written",
+      "prompts import dict prompts.json --syntax jinja",
+      "prompts import langfuse export.json                   # versions → commits, labels → labels",
+      "prompts import langfuse --url https://cloud.langfuse.com --public-key pk-… --secret-key sk-…",
+      "prompts import prompty prompts/ --into prompts/imported",
+    ],
+    globals: ["-C <dir>", "--dir <path>", "--json", "--no-color"],
+  },
   promote: {
     examples: ["prompts promote greeting b --dry-run", "prompts promote greeting b"],
     globals: ALL,

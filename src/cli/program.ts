@@ -207,6 +207,31 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
     );
 
   program
+    .command("import")
+    .description(
+      "bring prompts from another tool into git: converted exactly, or refused with the reason",
+    )
+    .argument("<format>", "dict, langfuse, promptlayer, openai, prompty or dotprompt")
+    .argument("[paths...]", "files (or folders of .prompty/.prompt files) to import")
+    .option("--into <dir>", "write the prompts into this folder (default: the prompt directory)")
+    .option("--dry-run", "write nothing; print what would be written")
+    .option("--force", "replace prompts that exist already")
+    .option(
+      "--syntax <syntax>",
+      "dict: the template syntax (fstring, mustache, jinja, handlebars)",
+      "fstring",
+    )
+    .option("--url <url>", "langfuse: read this Langfuse project's API instead of an export file")
+    .option("--public-key <key>", "langfuse: the project's public key (or LANGFUSE_PUBLIC_KEY)")
+    .option("--secret-key <key>", "langfuse: the project's secret key (or LANGFUSE_SECRET_KEY)")
+    .action(
+      async (format: string, paths: string[], options: ImportCliOptions, command: Command) => {
+        const { importCommand } = await import("./commands/import.js");
+        finish(await importCommand(context(command), format, paths, options));
+      },
+    );
+
+  program
     .command("stats")
     .description("compare versions or variants on reported outcomes, with confidence intervals")
     .argument("[name]", "only this prompt")
@@ -275,6 +300,17 @@ export interface LabelCliOptions {
   history?: boolean;
   delete?: boolean;
   force?: boolean;
+}
+
+/** Options of `prompts import`. */
+export interface ImportCliOptions {
+  into?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  syntax?: string;
+  url?: string;
+  publicKey?: string;
+  secretKey?: string;
 }
 
 /** Options of `prompts stats`. */
