@@ -13,7 +13,7 @@ import {
   PromptsError,
 } from "../src/index.js";
 import { createServer, type PromptServer } from "../src/server/app.js";
-import { cli, tempDir, writeFiles } from "./helpers.js";
+import { cli, tempDir, waitUntil, writeFiles } from "./helpers.js";
 import { ANSWERER, GREETING, PLANNER } from "./sample-prompts.js";
 
 /** An A/B/C test whose arms are declared out of alphabetical order, as files often have them. */
@@ -153,22 +153,6 @@ async function hostBundle(file: string): Promise<BundleHost> {
   };
   host.url = `http://127.0.0.1:${await listen(server)}/releases/prompts.json`;
   return host;
-}
-
-/** Polls `probe` until it returns something other than undefined/false, or fails after `timeoutMs`. */
-async function waitUntil<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** The next `event` of `client` (that `filter` accepts), or a rejection after `timeoutMs`. */

@@ -12,6 +12,7 @@ import {
   gitRepo,
   STACK_LINE,
   tempDir,
+  waitUntil,
   writeFiles,
 } from "./helpers.js";
 import { GREETING, PLANNER } from "./sample-prompts.js";
@@ -62,22 +63,6 @@ const bundleHash = async (url: string) =>
   (await getJson<{ hash: string }>(`${url}/v1/bundle`)).body.hash;
 const greetingTemplate = async (url: string) =>
   (await getJson<{ template?: string }>(`${url}/v1/prompts/greeting`)).body.template;
-
-/** Polls `probe` until it returns something other than undefined/false, failing after `timeoutMs`. */
-async function waitUntil<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 8000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Reads `GET /v1/events`; `next(what, match)` waits for a frame that matches. */
 async function openEvents(url: string) {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type PromptServer, type ServeOptions } from "../src/server/app.js";
-import { cli, git, gitRepo, tempDir, writeFiles } from "./helpers.js";
+import { cli, git, gitRepo, tempDir, waitUntil, writeFiles } from "./helpers.js";
 import { ANSWERER, GREETING, PLANNER } from "./sample-prompts.js";
 
 /** A partial, included by {@link CALLER}. */
@@ -147,30 +147,6 @@ function usageEvents(root: string): Record<string, unknown>[] {
     .split("\n")
     .filter((line) => line !== "")
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-/** Polls `probe` until it returns something other than undefined/false, or fails after `timeoutMs`. */
-async function waitUntil<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Error | undefined;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error instanceof Error ? error : new Error(String(error));
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ""}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const TIMEOUT = Symbol("timeout");

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PromptClient, type PromptClientEvents } from "../src/client/client.js";
 import { createServer, type PromptServer } from "../src/server/app.js";
-import { BIN, tempDir } from "./helpers.js";
+import { BIN, tempDir, waitUntil } from "./helpers.js";
 import { GREETING } from "./sample-prompts.js";
 
 const USAGE_DIR = join(".prompts", "usage");
@@ -180,16 +180,6 @@ function logged(root: string): Record<string, unknown>[] {
     .split("\n")
     .filter((line) => line !== "")
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-/** Polls `probe` until it is true, or fails after `timeoutMs`. */
-async function waitUntil(what: string, probe: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** A 503 from broken storage: Retry-After, a stable code, and the errno and file named. */
