@@ -5,7 +5,6 @@ import { structuredPatch } from "diff/lib/patch/create.js";
 import { PromptsError } from "../errors.js";
 import { PromptHeaders } from "./headers.js";
 import { canonicalJson, isPlainObject, ownValue } from "./json.js";
-import { type BodyText, childPath } from "./prompt-parts.js";
 import { promptVariables, type PromptLookup, renderedText, renderPrompt } from "./render.js";
 import type {
   JsonValue,
@@ -199,12 +198,6 @@ const NONE: ReadonlySet<string> = new Set();
 export interface PromptSet {
   headers: PromptHeaders;
   prompts: PromptLookup;
-  /**
-   * The bodies of a prompt, when the side keeps them apart from the whole prompt (a tree record):
-   * with the shapes of the headers, a prompt whose shape is the same on both sides is compared
-   * from its bodies alone.
-   */
-  bodies?: (name: string) => readonly BodyText[];
 }
 
 /** A side whose prompts are all at hand. */
@@ -270,7 +263,7 @@ export function diffPromptSets(
     }
     if (accept(newName)) {
       if (oldVersions[i] !== newVersions[j]) {
-        entries.push({ ...compare(newName, i, newName, j), status: "changed" });
+        entries.push({ ...compare(newName, newName), status: "changed" });
       } else if (changedNames.has(newName)) {
         entries.push(emptyEntry(newName, "formatting", sideAt(before, i), sideAt(after, j)));
       } else {
@@ -325,7 +318,7 @@ export function diffPromptSets(
     const entry: PromptDiff =
       old.version === current.version
         ? emptyEntry(newName, "renamed", old, current)
-        : { ...compare(oldName, i, newName, j), status: "renamed" };
+        : { ...compare(oldName, newName), status: "renamed" };
     entry.breaking.unshift({
       code: "prompt-renamed",
       message: `renamed from "${oldName}": callers of "${oldName}" break`,
@@ -367,35 +360,8 @@ export function diffPromptSets(
     summary.added + summary.removed + summary.renamed + summary.changed + summary.invalid > 0;
   return { prompts: entries, summary, different, breaking: summary.breaking > 0 };
 
-  /** Compares the prompt at index `i` of FROM with the one at `j` of TO. */
-  function compare(
-    oldName: string,
-    i: number,
-    newName: string,
-    j: number,
-  ): Omit<PromptDiff, "status"> {
-    const shape = before.shape?.(i);
-    // The same shape, and no partials whose variables it takes: no field and no declaration
-    // changed, so neither did anything that could break a caller; only bodies can differ.
-    if (
-      from.bodies &&
-      to.bodies &&
-      shape !== undefined &&
-      shape === after.shape?.(j) &&
-      !before.partials.has(i) &&
-      !after.partials.has(j)
-    ) {
-      return {
-        name: newName,
-        from: sideAt(before, i),
-        to: sideAt(after, j),
-        fields: [],
-        bodies: diffSameShapeBodies(from.bodies(oldName), to.bodies(newName), context),
-        breaking: [],
-        includedBy: [],
-        viaPartials: [],
-      };
-    }
+  /** Compares the prompt `oldName` of FROM with `newName` of TO. */
+  function compare(oldName: string, newName: string): Omit<PromptDiff, "status"> {
     const old = from.prompts.get(oldName) as Prompt;
     const current = to.prompts.get(newName) as Prompt;
     return {
@@ -409,6 +375,13 @@ export function diffPromptSets(
       viaPartials: changedPartials(old, current, from.headers, to.headers),
     };
   }
+}
+
+/** `parent.key`, or `parent["key"]` for a key that is no plain name. */
+function childPath(parent: string, key: string): string {
+  const part = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? key : JSON.stringify(key);
+  if (parent === "") return part;
+  return part.startsWith('"') ? `${parent}[${part}]` : `${parent}.${part}`;
 }
 
 function side(prompt: PromptHeader): PromptSide {
@@ -622,30 +595,6 @@ export function diffBodies(a: Prompt, b: Prompt, context: number | null = 3): Bo
       if (old) pushMessage(out, prefix, i, old, messages[i], context);
     }
   }
-  return out;
-}
-
-/**
- * {@link diffBodies} of two prompts of the same shape, from their bodies alone: the same paths
- * on both sides, listed in TO's order.
- */
-function diffSameShapeBodies(
-  before: readonly BodyText[],
-  after: readonly BodyText[],
-  context: number | null,
-): BodyDiff[] {
-  const out: BodyDiff[] = [];
-  after.forEach((body, index) => {
-    const same = before[index];
-    const old = same?.path === body.path ? same : before.find((each) => each.path === body.path);
-    if (old === undefined || old.text === body.text) return;
-    const role = body.role ?? old.role;
-    out.push({
-      path: body.path,
-      ...(role ? { role } : {}),
-      ...diffLines(old.text, body.text, context),
-    });
-  });
   return out;
 }
 

@@ -3,16 +3,15 @@ import type { PromptHeader } from "./types.js";
 /**
  * The headers of one side's prompts (name, version, file, partials) as columns sorted by name.
  * A diff reads every header of both sides but few whole prompts: as columns, ten thousand
- * headers are two arrays of strings rather than ten thousand objects in a map — read back from
- * a tree record in a millisecond, and merged with the other side's in one pass. Files (and
- * shapes) are looked up by index: a diff needs them only for the prompts that differ.
+ * headers are two arrays of strings rather than ten thousand objects in a map, and are
+ * merged with the other side's in one pass. Files are looked up by index: a diff needs them only
+ * for the prompts that differ.
  */
 export class PromptHeaders {
   /**
    * Columns taken as given: `names` sorted ascending by code unit with no repeats, the other
    * columns in the same order. `partials` holds the partials of the prompts that include any,
-   * by index. `shape`, when known, gives each prompt's `promptShape`. Use
-   * {@link PromptHeaders.of} unless the columns were written by one.
+   * by index. Use {@link PromptHeaders.of}.
    */
   constructor(
     readonly names: readonly string[],
@@ -20,7 +19,6 @@ export class PromptHeaders {
     /** The file of the prompt at an index. */
     readonly file: (index: number) => string,
     readonly partials: ReadonlyMap<number, readonly string[]>,
-    readonly shape?: (index: number) => string,
   ) {}
 
   /** The headers of prompts in any order. */
@@ -72,12 +70,4 @@ export class PromptHeaders {
 /** The order of {@link PromptHeaders}: by code unit, as `Array.prototype.sort` sorts strings. */
 export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** True when names are sorted as {@link PromptHeaders} needs them: ascending, no repeats. */
-export function isSortedUnique(names: readonly string[]): boolean {
-  for (let i = 1; i < names.length; i++) {
-    if (!((names[i - 1] as string) < (names[i] as string))) return false;
-  }
-  return true;
 }

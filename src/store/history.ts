@@ -7,7 +7,8 @@ import { assertGitRepository, readObjects, workTreePrefix } from "../git/objects
 import { resolvePromptRef } from "../git/labels.js";
 import { findRoot, readConfig } from "./config.js";
 import { decodePromptFile } from "./files.js";
-import { parsePromptTexts } from "./parse-pool.js";
+import { parsePromptFiles } from "./load.js";
+import { ParseCache } from "./parse-cache.js";
 
 /** One version of a prompt in history: from the commit that made it until the next entry. */
 export interface PromptHistoryEntry {
@@ -88,11 +89,16 @@ export async function promptHistory(
       (pathAt.get(commit.sha) ?? []).map((path) => `${commit.sha}:${path}`),
     ),
   );
+  // Each distinct text is parsed once, through the parse cache, as any load parses files.
+  const cache = ParseCache.open(root);
   const parsedTexts = new Map<string, ParsedPromptFile>();
   const parseAll = async (texts: Map<string, string>) => {
-    const fresh = [...texts.values()].filter((text) => !parsedTexts.has(text));
-    const parsed = await parsePromptTexts(fresh);
-    fresh.forEach((text, index) => parsedTexts.set(text, parsed[index] as ParsedPromptFile));
+    const fresh = [...new Set(texts.values())].filter((text) => !parsedTexts.has(text));
+    const files = fresh.map((text) => ({ name, file: "", text }));
+    const sources = await parsePromptFiles({ root, cache }, files);
+    fresh.forEach((text, index) =>
+      parsedTexts.set(text, sources[index]?.parsed as ParsedPromptFile),
+    );
   };
   await parseAll(promptTexts);
   const partialNames = new Set<string>();
@@ -132,6 +138,7 @@ export async function promptHistory(
             ),
         );
   await parseAll(allPromptTexts);
+  cache.save();
 
   // The state of the prompt at each commit that could have changed it, oldest first.
   const states = commits

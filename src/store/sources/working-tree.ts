@@ -2,14 +2,14 @@ import type { Dirent } from "node:fs";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { isPromptFileName } from "../core/names.js";
+import { isPromptFileName } from "../../core/names.js";
 import {
-  blobId,
   decodePromptFile,
   fileProblem,
   MAX_PROMPT_FILE_BYTES,
   type PromptFileText,
-} from "./files.js";
+} from "../files.js";
+import { blobId } from "../parse-cache.js";
 
 /** A prompt file found in the working tree. */
 export interface WorktreeEntry {
