@@ -13,7 +13,7 @@ import { checkPromptName } from "../../core/names.js";
 import { PromptsError } from "../../errors.js";
 import { findRoot } from "../../store/config.js";
 import { locatePromptDir, parsePromptNamed } from "../../store/load.js";
-import { usageStats } from "../../store/stats.js";
+import { usageStats } from "../../store/usage-store.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { type Colors, colorsFor, formatTable, writeJson } from "../output.js";
 import type { StatsCliOptions } from "../program.js";
