@@ -38,6 +38,7 @@ export function validatePrompts(
   sources: readonly PromptSource[],
   knownNames: ReadonlySet<string> = new Set(sources.map((source) => source.name)),
 ): ValidationResult {
+  // Over 80 lines on purpose: passes over all files in order, sharing the candidates and their issues.
   const issues: Issue[] = [];
   const place = (source: PromptSource, at: { line: number; col: number; path: string }) => ({
     file: source.file,

@@ -2,7 +2,7 @@ import { canonicalJson, sha256Hex } from "./json.js";
 import type { PromptSpec } from "./types.js";
 
 /** How many hex digits of the SHA-256 make a version. */
-export const VERSION_LENGTH = 12;
+const VERSION_LENGTH = 12;
 
 /**
  * A prompt's version: the SHA-256 of its canonical content together with the content of every

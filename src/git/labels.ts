@@ -14,7 +14,7 @@ import { describeRevisions, type GitObjectInfo, resolveCommit, runGit } from "./
  * A ref outside refs/heads and refs/tags keeps labels out of branch and tag listings, and moving
  * one is an ordinary compare-and-swap `git update-ref`.
  */
-export const LABEL_NAMESPACE = "refs/prompts/labels/";
+const LABEL_NAMESPACE = "refs/prompts/labels/";
 
 const LABEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const TRAILER_LABEL = "Prompts-Label";

@@ -1,5 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { createServer as createHttpServer, type IncomingMessage } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { PromptsError } from "../errors.js";
 import { findRoot } from "../store/config.js";
@@ -124,43 +129,10 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   const server = createHttpServer(httpOptions, (request, response) => {
     // While stopping, a keep-alive client must not go on sending on this connection.
     if (closing) response.setHeader("connection", "close");
-    if (options.verbose) {
-      const started = performance.now();
-      response.once("finish", () =>
-        log(
-          `${request.method} ${request.url} ${response.statusCode} ${(performance.now() - started).toFixed(1)}ms`,
-        ),
-      );
-    }
-    handle(request, response).catch((error: unknown) => {
-      // A client that went away (an aborted upload, a closed tab) has nobody to hear an answer,
-      // and is not the server's error.
-      if (response.headersSent || response.socket?.destroyed !== false) {
-        response.destroy();
-        return;
-      }
-      if (error instanceof HttpError) {
-        // The body was left unread: the connection cannot carry another request.
-        if (error.status === 413 || error.status === 415) response.setHeader("connection", "close");
-        sendJson(response, error.status, { error: { code: error.code, message: error.message } });
-        return;
-      }
-      const failure = systemFailure(error, root);
-      if (failure) {
-        // A full disk, a read-only folder: what it is, not an "internal error" with a stack.
-        log(`✗ ${request.method} ${request.url}: ${failure.message}`);
-        sendJson(response, failure.status, {
-          error: { code: failure.code, message: failure.message },
-        });
-        return;
-      }
-      log(
-        `✗ ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      );
-      sendJson(response, 500, {
-        error: { code: "internal", message: "internal error (see the server's log)" },
-      });
-    });
+    if (options.verbose) logWhenAnswered(request, response, log);
+    handle(request, response).catch((error: unknown) =>
+      answerFailure(request, response, error, root, log),
+    );
   });
   // Slow or stalled clients cannot hold connections open forever, nor many of them at once.
   server.keepAliveTimeout = 5_000;
@@ -185,23 +157,81 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     get snapshot() {
       return served.snapshot;
     },
-    close: () =>
-      (closing ??= (async () => {
-        clearInterval(heartbeat);
-        await served.stopSource();
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        served.endStreams();
-        // Idle keep-alive connections go now, busy ones as soon as their response is out;
-        // past a deadline, whatever is left is cut.
-        server.closeIdleConnections();
-        const sweep = setInterval(() => server.closeIdleConnections(), 50);
-        const deadline = setTimeout(() => server.closeAllConnections(), CLOSE_DEADLINE_MS);
-        await closed;
-        clearInterval(sweep);
-        clearTimeout(deadline);
-        await usage.close();
-      })()),
+    close: () => {
+      clearInterval(heartbeat);
+      return (closing ??= stopGracefully(server, served, usage));
+    },
   };
+}
+
+/**
+ * Stops the source, then the server: idle keep-alive connections go now, busy ones as soon as
+ * their response is out; past a deadline, whatever is left is cut. The usage log is flushed last.
+ */
+async function stopGracefully(
+  server: Server,
+  served: ServedPrompts,
+  usage: UsageLog,
+): Promise<void> {
+  await served.stopSource();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  served.endStreams();
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  const deadline = setTimeout(() => server.closeAllConnections(), CLOSE_DEADLINE_MS);
+  await closed;
+  clearInterval(sweep);
+  clearTimeout(deadline);
+  await usage.close();
+}
+
+/** Logs a request's method, URL, status and time once it is answered (`--verbose`). */
+function logWhenAnswered(
+  request: IncomingMessage,
+  response: ServerResponse,
+  log: (line: string) => void,
+): void {
+  const started = performance.now();
+  response.once("finish", () =>
+    log(
+      `${request.method} ${request.url} ${response.statusCode} ${(performance.now() - started).toFixed(1)}ms`,
+    ),
+  );
+}
+
+/** Answers a request whose handling threw: with the error's status, or 500 for a bug. */
+function answerFailure(
+  request: IncomingMessage,
+  response: ServerResponse,
+  error: unknown,
+  root: string,
+  log: (line: string) => void,
+): void {
+  // A client that went away (an aborted upload, a closed tab) has nobody to hear an answer,
+  // and is not the server's error.
+  if (response.headersSent || response.socket?.destroyed !== false) {
+    response.destroy();
+    return;
+  }
+  if (error instanceof HttpError) {
+    // The body was left unread: the connection cannot carry another request.
+    if (error.status === 413 || error.status === 415) response.setHeader("connection", "close");
+    sendJson(response, error.status, { error: { code: error.code, message: error.message } });
+    return;
+  }
+  const failure = systemFailure(error, root);
+  if (failure) {
+    // A full disk, a read-only folder: what it is, not an "internal error" with a stack.
+    log(`✗ ${request.method} ${request.url}: ${failure.message}`);
+    sendJson(response, failure.status, { error: { code: failure.code, message: failure.message } });
+    return;
+  }
+  log(
+    `✗ ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
+  sendJson(response, 500, {
+    error: { code: "internal", message: "internal error (see the server's log)" },
+  });
 }
 
 /** Whether a request carries the token, compared in constant time; every request without one. */

@@ -25,7 +25,7 @@ import { fileURLToPath } from "node:url";
  * the oldest going first. Any failure to read or write it is ignored: the cache can only save
  * time, never change a result.
  */
-export const CACHE_DIR = ".prompts/cache";
+const CACHE_DIR = ".prompts/cache";
 
 const CACHE_FILE = "parse.log";
 /** The largest the cache file grows to; past it, the newest entries that fill half of it stay. */

@@ -10,7 +10,7 @@ import {
 import { isPlainObject } from "../../core/json.js";
 import { isPromptFileName, promptNameOf } from "../../core/names.js";
 import { didYouMean } from "../../core/suggest.js";
-import type { PromptHeaders } from "../../core/headers.js";
+import type { PromptColumns } from "../../core/prompt-columns.js";
 import type { Issue } from "../../core/types.js";
 import { PromptsError, usageError } from "../../errors.js";
 import {
@@ -85,6 +85,7 @@ export async function diffCommand(
   options: DiffCliOptions,
   rawArgs: readonly string[] = [],
 ): Promise<number> {
+  // Over 80 lines on purpose: the steps of one command in order (arguments, sides, comparison, output).
   if (options.breaking && !options.exitCode) {
     throw usageError("--breaking narrows what --exit-code fails on: use --exit-code --breaking");
   }
@@ -128,8 +129,8 @@ export async function diffCommand(
   if (dir === undefined) throw toSide.missing ?? fromSide.missing ?? new Error("nothing loaded");
   const fromSet = fromSide.loaded?.set ?? EMPTY_SET;
   const toSet = toSide.loaded?.set ?? EMPTY_SET;
-  const fromPrompts = fromSet.headers;
-  const toPrompts = toSet.headers;
+  const fromPrompts = fromSet.columns;
+  const toPrompts = toSet.columns;
   const fromErrors = errorsOf(fromSide);
   const toErrors = errorsOf(toSide);
   const invalidFrom = invalidNames(fromErrors, dir);
@@ -341,7 +342,7 @@ function namesOfChanges(
 function selectsAny(
   pattern: string,
   known: (name: string) => boolean,
-  ...sets: PromptHeaders[]
+  ...sets: PromptColumns[]
 ): boolean {
   if (known(pattern)) return true;
   const folder = `${pattern.replace(/\/+$/, "")}/`;
@@ -351,8 +352,8 @@ function selectsAny(
 /** A line for each plain name asked for that is missing, or invalid, on both sides. */
 function unmatchedNames(
   names: readonly string[],
-  fromPrompts: PromptHeaders,
-  toPrompts: PromptHeaders,
+  fromPrompts: PromptColumns,
+  toPrompts: PromptColumns,
   invalidFrom: ReadonlySet<string>,
   invalidTo: ReadonlySet<string>,
   sides: { from: Side; to: Side },

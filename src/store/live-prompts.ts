@@ -21,7 +21,7 @@ export interface TreeUpdate {
  * positions, declarations) would cost more memory than the prompts themselves. Should one of
  * them become a partial, its file is read again.
  */
-export class LiveTree {
+export class LivePrompts {
   /** Valid prompts by name. */
   readonly prompts = new Map<string, Prompt>();
   /** Parse results of the prompts that include or are included, by name. */
@@ -38,9 +38,9 @@ export class LiveTree {
   ) {}
 
   /** Loads the whole tree once. */
-  static async open(options: Omit<LoadOptions, "ref" | "staged">): Promise<LiveTree> {
+  static async open(options: Omit<LoadOptions, "ref" | "staged">): Promise<LivePrompts> {
     const { root, dir, sources } = await parseWorkingTree(options);
-    const tree = new LiveTree(root, dir);
+    const tree = new LivePrompts(root, dir);
     tree.replaceAll(sources);
     return tree;
   }
