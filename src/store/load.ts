@@ -56,9 +56,9 @@ interface LoadContext {
 export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult> {
   const context = await resolveContext(options);
   const { files, commit } = await readSourceFiles(context);
-  const { prompts, issues } = await checkPromptFiles(context, files);
+  const { prompts, issues, sources } = await checkPromptFiles(context, files);
   return withCommit(
-    { root: context.root, dir: context.dir, prompts, issues, fileCount: files.length },
+    { root: context.root, dir: context.dir, prompts, issues, fileCount: sources.length },
     commit,
   );
 }
@@ -126,7 +126,7 @@ export interface ParseCacheUse {
  */
 export async function checkPromptFiles(
   use: ParseCacheUse,
-  files: readonly PromptFileText[],
+  files: Iterable<PromptFileText>,
   known?: ReadonlySet<string>,
 ): Promise<{ prompts: Map<string, Prompt>; issues: Issue[]; sources: PromptSource[] }> {
   const sources = await parsePromptFiles(use, files);
@@ -137,7 +137,7 @@ export async function checkPromptFiles(
 /** Parses files, each on its own (through the parse cache when `use` says so). */
 export async function parsePromptFiles(
   use: ParseCacheUse,
-  files: readonly PromptFileText[],
+  files: Iterable<PromptFileText>,
 ): Promise<PromptSource[]> {
   if (typeof use.cache !== "boolean") return parseFiles(use.cache, files);
   const cache = use.cache ? ParseCache.open(use.root) : undefined;
@@ -146,16 +146,25 @@ export async function parsePromptFiles(
   return sources;
 }
 
-/** The context's files with their commit, when read at a ref. */
+/**
+ * The context's files with their commit, when read at a ref. Working-tree files are read as
+ * they are taken, so that a text parsed is not kept: all of a large tree's at once would be
+ * tens of megabytes more at the peak of a load (and in a server's resident memory after it).
+ */
 async function readSourceFiles(
   context: LoadContext,
-): Promise<{ files: PromptFileText[]; commit?: string }> {
+): Promise<{ files: Iterable<PromptFileText>; commit?: string }> {
   const { source } = context;
   if (source.kind === "working-tree") {
     await assertDirectory(context);
     const { listWorktreePrompts, readWorktreePrompt } = await workingTree();
     const entries = await listWorktreePrompts(context.root, context.dir);
-    return { files: entries.map((entry) => readWorktreePrompt(entry, { keyed: context.cache })) };
+    const keyed = context.cache;
+    return {
+      files: (function* () {
+        for (const entry of entries) yield readWorktreePrompt(entry, { keyed });
+      })(),
+    };
   }
   // Git is loaded only when a command reads from it: working-tree commands never pay for it.
   const git = await import("./sources/git.js");
@@ -229,7 +238,7 @@ let parseModule: Promise<typeof import("../core/parse.js")> | undefined;
 /** Parses files, each through `cache` when there is one. */
 async function parseFiles(
   cache: ParseCache | undefined,
-  files: readonly PromptFileText[],
+  files: Iterable<PromptFileText>,
 ): Promise<PromptSource[]> {
   const sources: PromptSource[] = [];
   for (const file of files) {

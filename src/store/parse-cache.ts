@@ -30,6 +30,8 @@ const CACHE_DIR = ".prompts/cache";
 const CACHE_FILE = "parse.log";
 /** The largest the cache file grows to; past it, the newest entries that fill half of it stay. */
 const MAX_CACHE_BYTES = 64 * 1024 * 1024;
+/** How many bytes of new entries are gathered before they are appended. */
+const WRITE_BATCH = 1 << 20;
 /** The length of a key: a SHA-1 blob id in hex. */
 const KEY_LENGTH = 40;
 const NEWLINE = 0x0a;
@@ -76,15 +78,28 @@ export function textKey(kind: string, text: string): string {
  * {@link ParseCache.save}.
  */
 export class ParseCache {
-  /** Results stored since opening, not yet in the file. */
+  /** Results stored since opening, by key: a later `get` of the same key finds them. */
   private readonly added = new Map<string, unknown>();
+  /** Lines of new entries not yet appended to the file, and their length. */
+  private pending: string[] = [];
+  private pendingLength = 0;
+  /** Whether the file is to be started afresh (none yet, or another build's) by the next write. */
+  private fresh: boolean;
+  /**
+   * Whether the file ends in a line cut short (by a process that died while writing it): the
+   * next write ends it first.
+   */
+  private cut: boolean;
 
   private constructor(
     private readonly root: string,
     private readonly bytes: Buffer,
     /** key → [start, end] of its JSON in `bytes`; the last entry of a key wins. */
     private readonly stored: Map<string, [number, number]>,
-  ) {}
+  ) {
+    this.fresh = stored.size === 0 && !bytes.subarray(0, 64).includes(cacheHeader());
+    this.cut = !this.fresh && bytes.length > 0 && bytes[bytes.length - 1] !== NEWLINE;
+  }
 
   /** The cache of a repository; an empty one when there is none or it is of another build. */
   static open(root: string): ParseCache {
@@ -110,34 +125,40 @@ export class ParseCache {
     }
   }
 
-  /** Stores a result, to be written by {@link ParseCache.save}. */
+  /**
+   * Stores a result. It is appended to the file a batch at a time, and the rest by
+   * {@link ParseCache.save}: the text of a whole tree's entries is never held at once.
+   */
   set(key: string, value: unknown): void {
     this.added.set(key, value);
+    const line = `${key} ${JSON.stringify(value)}\n`;
+    this.pending.push(line);
+    this.pendingLength += line.length;
+    if (this.pendingLength >= WRITE_BATCH) this.save();
   }
 
   /**
-   * Appends what was stored since opening; a file of another build is replaced, and one grown
-   * past its bound is rewritten with its newest entries.
+   * Appends what was stored and not yet written; a file of another build is replaced, and one
+   * grown past its bound is rewritten with its newest entries.
    */
   save(): void {
-    if (this.added.size === 0) return;
-    const lines: string[] = [];
-    for (const [key, value] of this.added) lines.push(`${key} ${JSON.stringify(value)}\n`);
-    this.added.clear();
+    if (this.pending.length === 0) return;
+    const lines = this.pending.join("");
+    this.pending = [];
+    this.pendingLength = 0;
     const dir = join(this.root, CACHE_DIR);
     const path = join(dir, CACHE_FILE);
     let fd: number | undefined;
     try {
       makeCacheDir(this.root, dir);
-      const fresh = this.stored.size === 0 && !this.bytes.subarray(0, 64).includes(cacheHeader());
       // Appended in one write: two processes appending at once each add whole lines.
-      fd = openSync(path, fresh ? "w" : "a");
-      // A line cut short by a process that died while writing is ended before anything follows.
-      const cut = !fresh && this.bytes.length > 0 && this.bytes[this.bytes.length - 1] !== NEWLINE;
-      const text = `${fresh ? `${cacheHeader()}\n` : cut ? "\n" : ""}${lines.join("")}`;
+      const text = `${this.fresh ? `${cacheHeader()}\n` : this.cut ? "\n" : ""}${lines}`;
+      fd = openSync(path, this.fresh ? "w" : "a");
       writeSync(fd, text);
       closeSync(fd);
       fd = undefined;
+      this.fresh = false;
+      this.cut = false;
       if (statSync(path).size > MAX_CACHE_BYTES) keepNewest(path, MAX_CACHE_BYTES / 2);
     } catch {
       if (fd !== undefined) closeSync(fd);
