@@ -1128,7 +1128,7 @@ describe("the parse cache", () => {
     const list = ["list", "--json"];
     const cold = runBin(dir, list);
     expect(cold.code).toBe(0);
-    const pack = join(dir, ".prompts", "cache", "parse.pack");
+    const pack = join(dir, ".prompts", "cache", "parse.log");
     const whole = readFileSync(pack);
     for (const damaged of [
       whole.subarray(0, Math.floor(whole.length / 2)),

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { PromptHistoryEntry } from "../src/store/history.js";
+import type { PromptHistoryEntry } from "../src/store/prompt-history.js";
 import {
   type CliResult,
   cli,

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { PromptsError } from "../src/errors.js";
@@ -174,7 +174,7 @@ describe("loading prompts from git", () => {
       "prompts/crlf.yaml": "\ufeffdescription: Grüße\r\ntemplate: Hallo\r\n",
     };
     const root = gitRepo([{ files }]);
-    const pack = join(root, ".prompts", "cache", "parse.pack");
+    const pack = join(root, ".prompts", "cache", "parse.log");
     expect((await cli(root, "list", "--ref", "HEAD")).code).toBe(0);
     const filledFromGit = readFileSync(pack);
     expect(filledFromGit.toString()).toContain("Grüße");
@@ -189,13 +189,13 @@ describe("loading prompts from git", () => {
   it("keeps what a diff parsed on both sides in the parse cache", async () => {
     const root = historyRepo();
     expect((await cli(root, "diff", "v1", "main", "--stat")).code).toBe(0);
-    const pack = readFileSync(join(root, ".prompts", "cache", "parse.pack"), "utf8");
+    const pack = readFileSync(join(root, ".prompts", "cache", "parse.log"), "utf8");
     expect(pack).toContain("Hello {{name}}");
     expect(pack).toContain("Good evening {{name}}");
     expect(pack).toContain("Added later");
   });
 
-  it("answers list, diff and validate at a ref from its cached tree record exactly as from a fresh read, and ignores a damaged record", async () => {
+  it("answers list, diff and validate at a ref from the parse cache exactly as from a fresh read, and ignores a damaged cache", async () => {
     const root = gitRepo([
       {
         files: {
@@ -228,21 +228,18 @@ describe("loading prompts from git", () => {
     const fresh = await answers("--no-cache");
     expect(fresh[0]?.code).toBe(1); // broken.yaml
     expect(fresh[1]?.stdout).toContain('"includedBy": [\n');
-    const records = join(root, ".prompts", "cache", "trees");
-    expect(existsSync(records)).toBe(false);
+    const cache = join(root, ".prompts", "cache", "parse.log");
+    expect(existsSync(cache)).toBe(false);
 
-    expect(await answers()).toEqual(fresh); // writes the records
-    expect(readdirSync(records)).toHaveLength(2);
-    expect(await answers()).toEqual(fresh); // reads them
+    expect(await answers()).toEqual(fresh); // fills the cache
+    expect(existsSync(cache)).toBe(true);
+    expect(await answers()).toEqual(fresh); // reads it
 
-    for (const entry of readdirSync(records)) {
-      const path = join(records, entry);
-      writeFileSync(path, readFileSync(path).subarray(0, 200));
-    }
+    writeFileSync(cache, readFileSync(cache).subarray(0, 200));
     expect(await answers()).toEqual(fresh);
   });
 
-  it("does not read a tree record an earlier version of gitprompts wrote", async () => {
+  it("does not read a parse cache another build of gitprompts wrote", async () => {
     const root = gitRepo([
       { files: { "prompts/bye.yaml": "template: Bye\n", "prompts/greet.yaml": OLD }, tags: ["v1"] },
       { files: { "prompts/greet.yaml": NEW }, tags: ["v2"] },
@@ -254,34 +251,15 @@ describe("loading prompts from git", () => {
     const answers = async (...extra: string[]) =>
       Promise.all(commands.map((argv) => cli(root, ...argv, ...extra)));
     const fresh = await answers("--no-cache");
-    expect(await answers()).toEqual(fresh); // writes the records
-    const records = join(root, ".prompts", "cache", "trees");
-    const originals = new Map(
-      readdirSync(records).map((entry) => [
-        join(records, entry),
-        readFileSync(join(records, entry)),
-      ]),
-    );
-    // Records that read otherwise: the two prompts' versions swapped, which a reader shows.
-    const rewrite = (format: string) => {
-      for (const [path, original] of originals) {
-        const bytes = Buffer.from(original);
-        const prefixEnd = bytes.indexOf(10);
-        const metaEnd = bytes.indexOf(10, prefixEnd + 1);
-        const meta = JSON.parse(bytes.toString("utf8", prefixEnd + 1, metaEnd)) as {
-          versions: [number, number];
-        };
-        const start = metaEnd + 1 + meta.versions[0];
-        const versions = bytes.toString("utf8", start, start + meta.versions[1]);
-        bytes.write(versions.split("\0").reverse().join("\0"), start);
-        bytes.write(format, 0);
-        writeFileSync(path, bytes);
-      }
-    };
-    rewrite(recordFormat(originals));
+    expect(await answers()).toEqual(fresh); // fills the cache
+    const cache = join(root, ".prompts", "cache", "parse.log");
+    const original = readFileSync(cache, "utf8");
+    // A cache that reads otherwise, which a reader shows.
+    const altered = original.replace(/Good evening/g, "Good morning");
+    writeFileSync(cache, altered);
     expect(await answers()).not.toEqual(fresh);
-    // The same bytes, said to be of the format before: ignored, and the tree read afresh.
-    rewrite("gitprompts-tree/4");
+    // The same entries, said to be of another build: ignored, and the files parsed afresh.
+    writeFileSync(cache, altered.replace(/^[^\n]*/, "gitprompts-parse-cache-3 0"));
     expect(await answers()).toEqual(fresh);
   });
 
@@ -345,12 +323,3 @@ describe("loading prompts from git", () => {
     });
   });
 });
-
-/** The format of the tree records (all the same): the first word of their first line. */
-function recordFormat(records: ReadonlyMap<string, Buffer>): string {
-  const formats = new Set(
-    [...records.values()].map((bytes) => bytes.toString("utf8", 0, bytes.indexOf(32))),
-  );
-  expect(formats.size).toBe(1);
-  return [...formats][0] as string;
-}

@@ -271,24 +271,6 @@ describe("--ref errors: one line, exit 1", () => {
     rmSync(join(repo, ".git", "objects", blob.slice(0, 2), blob.slice(2)));
     expectOneLineError(await cli(repo, ...argv, "--ref", "HEAD"), 1, blob, "missing");
   });
-
-  it("reads from git only the files whose parse the cache does not hold", async () => {
-    const repo = gitRepo([
-      {
-        files: { "prompts/greet.yaml": greeting("Hello"), "prompts/shared/sig.yaml": SIGNATURE },
-        tags: ["v1"],
-      },
-      { files: { "prompts/greet.yaml": greeting("Good evening") }, tags: ["v2"] },
-    ]);
-    expect((await cli(repo, "list", "--ref", "v1")).code).toBe(0);
-    // The signature is the same blob at v1 and v2: parsed when v1 was read, it is not read again.
-    const blob = git(repo, "rev-parse", "v2:prompts/shared/sig.yaml").trim();
-    rmSync(join(repo, ".git", "objects", blob.slice(0, 2), blob.slice(2)));
-    const listed = await cli(repo, "list", "--ref", "v2");
-    expect(listed.code).toBe(0);
-    expect(listed.stdout).toContain("shared/sig");
-    expectOneLineError(await cli(repo, "list", "--ref", "v2", "--no-cache"), 1, blob, "missing");
-  });
 });
 
 describe("--ref and git processes", () => {

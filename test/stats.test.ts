@@ -1,15 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
   StatsAccumulator,
-  normalCdf,
-  studentTCdf,
-  studentTQuantile,
   twoProportionTest,
   welchTest,
   wilsonInterval,
   mulberry32,
 } from "../src/core/stats.js";
 import type { GroupStats, StatsOptions } from "../src/core/stats.js";
+import { normalCdf, studentTQuantile, studentTTwoSided } from "../src/core/stats/distributions.js";
 import type { OutcomeEvent, UsageEvent } from "../src/core/usage.js";
 
 /** A standard normal draw (Box–Muller). */
@@ -100,8 +98,9 @@ describe("statistical helpers", () => {
     [3, 50, 0.9978991484064659],
     [2, 2.5, 0.9213042521210171],
     [1.96, 1e9, 0.9750021048517795],
-  ])("studentTCdf(%d, df %d)", (t, df, expected) => {
-    expect(studentTCdf(t, df)).toBeCloseTo(expected, 10);
+  ])("P(T ≤ %d), df %d", (t, df, expected) => {
+    const tail = studentTTwoSided(t, df) / 2;
+    expect(t < 0 ? tail : 1 - tail).toBeCloseTo(expected, 10);
   });
 
   it.each([

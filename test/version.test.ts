@@ -3,10 +3,9 @@ import { canonicalJson, sha256Hex } from "../src/core/json.js";
 import { closestMatch, didYouMean } from "../src/core/suggest.js";
 import type { Prompt, PromptSpec, VariableSpec } from "../src/core/types.js";
 import { coerceVariable } from "../src/core/variables.js";
-import { parsedPromptVersion, promptVersion } from "../src/core/version.js";
+import { promptVersion } from "../src/core/version.js";
 import type { PromptsError } from "../src/errors.js";
 import { loadPrompts } from "../src/store/load.js";
-import { ParsePack } from "../src/store/parse-cache.js";
 import { type FileTree, tempDir } from "./helpers.js";
 
 async function loadValid(files: FileTree): Promise<Map<string, Prompt>> {
@@ -194,9 +193,6 @@ describe("the version's definition", () => {
     },
   ])("is what it was defined to be: $how", ({ prompt, partials }) => {
     expect(promptVersion(prompt, partials)).toBe(defined(prompt, partials));
-    // Twice: the second answer comes from what the first remembered.
-    expect(parsedPromptVersion(prompt, partials)).toBe(defined(prompt, partials));
-    expect(parsedPromptVersion(prompt, partials)).toBe(defined(prompt, partials));
   });
 
   it("is what loading gives, parsed afresh or read from the parse cache", async () => {
@@ -208,7 +204,6 @@ describe("the version's definition", () => {
       "prompts/inner.yaml": "template: inner\n",
     });
     const fresh = (await loadPrompts({ root })).prompts;
-    ParsePack.releaseAll();
     const cached = (await loadPrompts({ root })).prompts;
     const specOf = (name: string): PromptSpec => {
       const prompt: Partial<Prompt> = { ...fresh.get(name) };

@@ -5,7 +5,7 @@ import { PromptsError } from "../errors.js";
 import { firstInvalidUtf8 } from "../store/files.js";
 
 /** The largest `--vars` file read: variables for one render, not a data set. */
-export const MAX_DATA_FILE_BYTES = 16 * 1024 * 1024;
+const MAX_DATA_FILE_BYTES = 16 * 1024 * 1024;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 

@@ -14,7 +14,7 @@ export interface CliIO {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-/** The options every command accepts (DESIGN §2). */
+/** The options every command accepts (README: Commands). */
 export interface GlobalOptions {
   /** `-C`: the repository root. */
   C?: string;

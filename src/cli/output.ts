@@ -44,7 +44,7 @@ export async function colorsFor(context: CommandContext, stream: OutputStream): 
 }
 
 /** `file:line:col: error: message [code]`, the way compilers print, so editors can jump to it. */
-export function formatIssue(issue: Issue, colors: Colors): string {
+function formatIssue(issue: Issue, colors: Colors): string {
   const where = colors.bold(`${issue.file}:${issue.line}:${issue.col}`);
   const severity = issue.severity === "error" ? colors.red("error") : colors.yellow("warning");
   return `${where}: ${severity}: ${issue.message} ${colors.dim(`[${issue.code}]`)}`;

@@ -107,8 +107,8 @@ interface Loaded {
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
 
-/** Tells which kind of source a string names (DESIGN §6). */
-export function classifySource(source: string): Source {
+/** Tells which kind of source a string names (README: The client library). */
+function classifySource(source: string): Source {
   if (/^https?:\/\//i.test(source)) {
     const url = new URL(source);
     if (url.pathname.endsWith(".json")) return { kind: "url", url: source };

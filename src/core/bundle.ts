@@ -60,7 +60,7 @@ export interface BundleSource {
   dirty: boolean;
 }
 
-/** A bundle as `parseBundle` returns it (DESIGN §3). */
+/** A bundle as `parseBundle` returns it (README: `prompts publish`). */
 export interface Bundle {
   /** Always {@link BUNDLE_FORMAT}. */
   format: typeof BUNDLE_FORMAT;

@@ -3,9 +3,8 @@
 import { diffArrays } from "diff/lib/diff/array.js";
 import { structuredPatch } from "diff/lib/patch/create.js";
 import { PromptsError } from "../errors.js";
-import { PromptHeaders } from "./headers.js";
+import { PromptColumns } from "./prompt-columns.js";
 import { canonicalJson, isPlainObject, ownValue } from "./json.js";
-import { type BodyText, childPath } from "./prompt-parts.js";
 import { promptVariables, type PromptLookup, renderedText, renderPrompt } from "./render.js";
 import type {
   JsonValue,
@@ -192,24 +191,17 @@ export interface DiffOptions {
 const NONE: ReadonlySet<string> = new Set();
 
 /**
- * One side of a comparison: every prompt's header, read in one pass, and the whole prompts,
- * looked up only for those that differ — so a side read lazily (a cached git tree) costs in
- * proportion to what changed.
+ * One side of a comparison: every prompt's name and version as columns, walked in one pass,
+ * and the whole prompts, looked up for those that differ.
  */
 export interface PromptSet {
-  headers: PromptHeaders;
+  columns: PromptColumns;
   prompts: PromptLookup;
-  /**
-   * The bodies of a prompt, when the side keeps them apart from the whole prompt (a tree record):
-   * with the shapes of the headers, a prompt whose shape is the same on both sides is compared
-   * from its bodies alone.
-   */
-  bodies?: (name: string) => readonly BodyText[];
 }
 
 /** A side whose prompts are all at hand. */
 export function promptSetOf(prompts: PromptLookup): PromptSet {
-  return { headers: PromptHeaders.of(prompts.values()), prompts };
+  return { columns: PromptColumns.of(prompts.values()), prompts };
 }
 
 /**
@@ -225,6 +217,7 @@ export function diffPromptSets(
   changedNames: ReadonlySet<string>,
   options: DiffOptions = {},
 ): PromptSetDiff {
+  // Over 80 lines on purpose: one merge pass over both sorted sides, whose steps share its counters and maps.
   const accept = options.filter ?? (() => true);
   const invalidFrom = options.invalid?.from ?? NONE;
   const invalidTo = options.invalid?.to ?? NONE;
@@ -241,8 +234,8 @@ export function diffPromptSets(
     breaking: 0,
   };
 
-  const before = from.headers;
-  const after = to.headers;
+  const before = from.columns;
+  const after = to.columns;
   // Name → index of the prompts on one side only.
   const removed = new Map<string, number>();
   const added = new Map<string, number>();
@@ -270,7 +263,7 @@ export function diffPromptSets(
     }
     if (accept(newName)) {
       if (oldVersions[i] !== newVersions[j]) {
-        entries.push({ ...compare(newName, i, newName, j), status: "changed" });
+        entries.push({ ...compare(newName, newName), status: "changed" });
       } else if (changedNames.has(newName)) {
         entries.push(emptyEntry(newName, "formatting", sideAt(before, i), sideAt(after, j)));
       } else {
@@ -325,7 +318,7 @@ export function diffPromptSets(
     const entry: PromptDiff =
       old.version === current.version
         ? emptyEntry(newName, "renamed", old, current)
-        : { ...compare(oldName, i, newName, j), status: "renamed" };
+        : { ...compare(oldName, newName), status: "renamed" };
     entry.breaking.unshift({
       code: "prompt-renamed",
       message: `renamed from "${oldName}": callers of "${oldName}" break`,
@@ -367,35 +360,8 @@ export function diffPromptSets(
     summary.added + summary.removed + summary.renamed + summary.changed + summary.invalid > 0;
   return { prompts: entries, summary, different, breaking: summary.breaking > 0 };
 
-  /** Compares the prompt at index `i` of FROM with the one at `j` of TO. */
-  function compare(
-    oldName: string,
-    i: number,
-    newName: string,
-    j: number,
-  ): Omit<PromptDiff, "status"> {
-    const shape = before.shape?.(i);
-    // The same shape, and no partials whose variables it takes: no field and no declaration
-    // changed, so neither did anything that could break a caller; only bodies can differ.
-    if (
-      from.bodies &&
-      to.bodies &&
-      shape !== undefined &&
-      shape === after.shape?.(j) &&
-      !before.partials.has(i) &&
-      !after.partials.has(j)
-    ) {
-      return {
-        name: newName,
-        from: sideAt(before, i),
-        to: sideAt(after, j),
-        fields: [],
-        bodies: diffSameShapeBodies(from.bodies(oldName), to.bodies(newName), context),
-        breaking: [],
-        includedBy: [],
-        viaPartials: [],
-      };
-    }
+  /** Compares the prompt `oldName` of FROM with `newName` of TO. */
+  function compare(oldName: string, newName: string): Omit<PromptDiff, "status"> {
     const old = from.prompts.get(oldName) as Prompt;
     const current = to.prompts.get(newName) as Prompt;
     return {
@@ -406,20 +372,27 @@ export function diffPromptSets(
       bodies: diffBodies(old, current, context),
       breaking: breakingChanges(old, from.prompts, current, to.prompts),
       includedBy: [],
-      viaPartials: changedPartials(old, current, from.headers, to.headers),
+      viaPartials: changedPartials(old, current, from.columns, to.columns),
     };
   }
+}
+
+/** `parent.key`, or `parent["key"]` for a key that is no plain name. */
+function childPath(parent: string, key: string): string {
+  const part = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? key : JSON.stringify(key);
+  if (parent === "") return part;
+  return part.startsWith('"') ? `${parent}[${part}]` : `${parent}.${part}`;
 }
 
 function side(prompt: PromptHeader): PromptSide {
   return { name: prompt.name, version: prompt.version, file: prompt.file };
 }
 
-function sideAt(headers: PromptHeaders, index: number): PromptSide {
+function sideAt(columns: PromptColumns, index: number): PromptSide {
   return {
-    name: headers.names[index] as string,
-    version: headers.versions[index] as string,
-    file: headers.file(index),
+    name: columns.names[index] as string,
+    version: columns.versions[index] as string,
+    file: columns.file(index),
   };
 }
 
@@ -592,7 +565,7 @@ function diffRoles(
  * Line diffs of the bodies whose text changed: the template or messages of the prompt, then
  * those of its variants. A body's path is made only when its text changed: most are equal.
  */
-export function diffBodies(a: Prompt, b: Prompt, context: number | null = 3): BodyDiff[] {
+function diffBodies(a: Prompt, b: Prompt, context: number | null = 3): BodyDiff[] {
   const out: BodyDiff[] = [];
   // The prompt's own bodies, FROM's first, then those only TO has: one side may lack one (a
   // message added, text turned chat).
@@ -622,30 +595,6 @@ export function diffBodies(a: Prompt, b: Prompt, context: number | null = 3): Bo
       if (old) pushMessage(out, prefix, i, old, messages[i], context);
     }
   }
-  return out;
-}
-
-/**
- * {@link diffBodies} of two prompts of the same shape, from their bodies alone: the same paths
- * on both sides, listed in TO's order.
- */
-function diffSameShapeBodies(
-  before: readonly BodyText[],
-  after: readonly BodyText[],
-  context: number | null,
-): BodyDiff[] {
-  const out: BodyDiff[] = [];
-  after.forEach((body, index) => {
-    const same = before[index];
-    const old = same?.path === body.path ? same : before.find((each) => each.path === body.path);
-    if (old === undefined || old.text === body.text) return;
-    const role = body.role ?? old.role;
-    out.push({
-      path: body.path,
-      ...(role ? { role } : {}),
-      ...diffLines(old.text, body.text, context),
-    });
-  });
   return out;
 }
 
@@ -899,8 +848,8 @@ export function breakingChanges(
 function changedPartials(
   a: PromptHeader,
   b: PromptHeader,
-  fromSet: PromptHeaders,
-  toSet: PromptHeaders,
+  fromSet: PromptColumns,
+  toSet: PromptColumns,
 ) {
   const names = new Set([...a.partials, ...b.partials]);
   return [...names].filter((name) => fromSet.versionOf(name) !== toSet.versionOf(name)).sort();

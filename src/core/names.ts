@@ -1,4 +1,4 @@
-/** What a prompt name must look like (DESIGN §1). */
+/** What a prompt name must look like (README: The prompt format). */
 export const PROMPT_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$/;
 /**
  * What a variable name must look like: usable as a Mustache name and a TypeScript key.

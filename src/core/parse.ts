@@ -12,7 +12,6 @@ import {
 } from "yaml";
 import { isPlainObject } from "./json.js";
 import { DEFAULT_VARIANT, VARIABLE_NAME_PATTERN, VARIANT_NAME_PATTERN } from "./names.js";
-import { composeSimpleYaml, simpleYamlDocument } from "./simple-yaml.js";
 import { closestMatch, didYouMean } from "./suggest.js";
 import { analyzeTemplate, DEFAULT_TAGS } from "./template.js";
 import {
@@ -111,24 +110,11 @@ const LITERAL_HINT =
 
 type AnyNode = Node | null | undefined;
 
-/** Options of {@link parsePromptSource}. */
-export interface PromptParseOptions {
-  /**
-   * Compose plain YAML with gitprompts' own fast composer, falling back on the `yaml` library
-   * for anything else (default true). The results are the same; the tests turn it off to prove
-   * it.
-   */
-  simpleYaml?: boolean;
-}
-
 /** Parses the text of one prompt file and checks everything that needs no other file. */
-export function parsePromptSource(
-  text: string,
-  { simpleYaml = true }: PromptParseOptions = {},
-): ParsedPromptFile {
+export function parsePromptSource(text: string): ParsedPromptFile {
   const source = normalizeSource(text);
   try {
-    const parsed = new FileParser(source, simpleYaml).run();
+    const parsed = new FileParser(source).run();
     const control = controlCharacterIssue(source);
     if (control) {
       parsed.issues.unshift(control);
@@ -222,10 +208,7 @@ class FileParser {
   /** An unknown top-level key looked like `template` or `messages`: no second error for it. */
   private misspelledBody = false;
 
-  constructor(
-    private readonly source: string,
-    private readonly simpleYaml: boolean,
-  ) {}
+  constructor(private readonly source: string) {}
 
   run(): ParsedPromptFile {
     const result = (): ParsedPromptFile => ({
@@ -236,13 +219,6 @@ class FileParser {
       ...(this.singleBraces ? { singleBraces: this.singleBraces } : {}),
       valid: false,
     });
-    const simple = this.simpleYaml
-      ? composeSimpleYaml(this.source, this.lineCounter.lineStarts)
-      : undefined;
-    if (simple) {
-      this.doc = simpleYamlDocument();
-      return this.readRoot(simple, result);
-    }
     const doc = parseDocument(this.source, {
       lineCounter: this.lineCounter,
       prettyErrors: false,
@@ -531,6 +507,7 @@ class FileParser {
   }
 
   private readVariants(node: AnyNode, kind: "template" | "messages"): Record<string, VariantSpec> {
+    // Over 80 lines on purpose: each field of a variant checked in turn, every problem reported.
     const variants: Record<string, VariantSpec> = {};
     const map = this.resolve(node);
     if (!isMap(map)) {

@@ -42,6 +42,7 @@ export function promoteVariant(
   variant: string,
   options: PromoteOptions = {},
 ): string {
+  // Over 80 lines on purpose: the checks and the edit of one file, in order.
   const subject = options.name === undefined ? "the prompt" : `prompt "${options.name}"`;
   const bom = text.charCodeAt(0) === 0xfeff ? "\uFEFF" : "";
   const crlf = text.includes("\r\n");

@@ -28,8 +28,6 @@ import { variantWeights } from "./variants.js";
 
 export type { Comparison, Correction, Interval, SplitShare, StatsMethod };
 export { twoProportionTest, welchTest, wilsonInterval, type SampleSummary } from "./stats/fixed.js";
-export { normalCdf, studentTCdf, studentTQuantile } from "./stats/distributions.js";
-export { incompleteBeta } from "./stats/distributions.js";
 
 /** The p-value under which a difference counts as significant. */
 const ALPHA = 0.05;

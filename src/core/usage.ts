@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ISO_DATE_EXAMPLE, parseIsoDate } from "./iso-date.js";
 import { isPlainObject } from "./json.js";
 
-/** A usage event: one rendering of one prompt version (DESIGN §5). */
+/** A usage event: one rendering of one prompt version (README: `prompts serve`, usage events). */
 export interface UsageEvent {
   type: "usage";
   id: string;
@@ -44,6 +44,7 @@ export function checkEvent(
   value: unknown,
   at: string,
 ): { event: PromptEvent } | { problem: string } {
+  // Over 80 lines on purpose: each field of an event checked in turn, a flat list.
   if (!isPlainObject(value)) return { problem: `${at}: must be an object` };
   const fail = (field: string, why: string) => ({ problem: `${at}.${field}: ${why}` });
   const string = (field: string, required: boolean): string | undefined | { problem: string } => {

@@ -1,11 +1,10 @@
 import { ownValue } from "./json.js";
 import { checkPromptName } from "./names.js";
-import { rememberParsedSpec } from "./parsed-spec.js";
 import type { ParsedPromptFile } from "./parse.js";
 import { didYouMean } from "./suggest.js";
 import type { Issue, Prompt, PromptSpec } from "./types.js";
 import { mergeVariables } from "./variables.js";
-import { parsedPromptVersion } from "./version.js";
+import { promptVersion } from "./version.js";
 
 /** One prompt file, parsed on its own, ready to be checked against the others. */
 export interface PromptSource {
@@ -39,6 +38,7 @@ export function validatePrompts(
   sources: readonly PromptSource[],
   knownNames: ReadonlySet<string> = new Set(sources.map((source) => source.name)),
 ): ValidationResult {
+  // Over 80 lines on purpose: passes over all files in order, sharing the candidates and their issues.
   const issues: Issue[] = [];
   const place = (source: PromptSource, at: { line: number; col: number; path: string }) => ({
     file: source.file,
@@ -126,11 +126,10 @@ export function validatePrompts(
       version:
         partials.length === 0 && ownVersion !== undefined
           ? ownVersion
-          : parsedPromptVersion(candidate.spec, partialSpecs),
+          : promptVersion(candidate.spec, partialSpecs),
       partials,
       ...candidate.spec,
     };
-    rememberParsedSpec(prompt, candidate.spec);
     prompts.set(name, prompt);
   }
   issues.sort(compareIssues);

@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 
 /** Unsent bytes an event stream may hold before its client counts as not reading. */
-export const MAX_UNSENT_EVENT_BYTES = 1024 * 1024;
+const MAX_UNSENT_EVENT_BYTES = 1024 * 1024;
 
 /**
  * Writes one Server-Sent Events frame, unless the client has left more than

@@ -3,7 +3,7 @@ import type { BundleSource } from "../core/bundle.js";
 import type { Issue } from "../core/types.js";
 import { describeSystemError, isSystemError, PromptsError } from "../errors.js";
 import { resolvePromptRef } from "../git/labels.js";
-import { LiveTree } from "../store/live-tree.js";
+import { LivePrompts } from "../store/live-prompts.js";
 import { loadPrompts, locatePromptDir } from "../store/load.js";
 import type { Snapshot, SnapshotBuilder } from "./snapshot.js";
 import { watchTree } from "./watch.js";
@@ -46,6 +46,7 @@ export async function followWorkingTree(
   builder: SnapshotBuilder,
   listener: SourceListener,
 ): Promise<OpenedSource> {
+  // Over 80 lines on purpose: the watcher starts before the load, and its handler shares the tree it awaits.
   const { root } = options;
   const { dir } = await locatePromptDir({
     root,
@@ -58,8 +59,8 @@ export async function followWorkingTree(
   // before the load, whose collections take it, rather than after, where it stayed resident.
   // What changed since the last snapshot: while the tree has errors, edits add up here.
   const unbuilt = new Set<string>();
-  let loaded: (tree: LiveTree | undefined) => void = () => {};
-  const treeReady = new Promise<LiveTree | undefined>((resolve) => (loaded = resolve));
+  let loaded: (tree: LivePrompts | undefined) => void = () => {};
+  const treeReady = new Promise<LivePrompts | undefined>((resolve) => (loaded = resolve));
   const watcher = watchTree(join(root, dir), {
     debounceMs: options.debounceMs,
     ...(options.presencePollMs === undefined ? {} : { presencePollMs: options.presencePollMs }),
@@ -101,7 +102,7 @@ export async function followWorkingTree(
   });
   try {
     await watcher.ready;
-    const tree = await LiveTree.open({ root, dir });
+    const tree = await LivePrompts.open({ root, dir });
     if (tree.errorCount > 0) {
       throw new PromptsError(
         "E_INVALID_PROMPT",

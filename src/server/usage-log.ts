@@ -4,7 +4,7 @@ import { isSystemError, systemErrorText } from "../errors.js";
 import { USAGE_DIR } from "../store/usage-store.js";
 
 /** The file events are appended to. */
-export const USAGE_FILE = "events.jsonl";
+const USAGE_FILE = "events.jsonl";
 /** Size at which the log file is rotated. */
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 /** How many times a batch is written again when its file was deleted while it was written. */

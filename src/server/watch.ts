@@ -48,6 +48,7 @@ export function watchTree(
   folder: string,
   options: WatchOptions,
 ): { ready: Promise<void>; close: () => Promise<void> } {
+  // Over 80 lines on purpose: one closure holds the watcher's state (pending changes, timers, presence poll).
   const hidden = (path: string) => /(^|[/\\])\.[^/\\]/.test(path.slice(folder.length));
   let pending: FileChanges = { files: new Set(), folders: false, gone: false };
   let timer: NodeJS.Timeout | undefined;

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { PromptsError } from "../errors.js";
-import { readCachedParse } from "./parse-cache.js";
+import { ParseCache, textKey } from "./parse-cache.js";
 
 /** The file at the repository root that configures gitprompts. */
 export const CONFIG_FILE = "prompts.config.yaml";
@@ -38,7 +38,15 @@ export async function readConfig(root: string, cacheEnabled = true): Promise<Pro
   } catch {
     return { ...DEFAULT_CONFIG };
   }
-  const value = await readCachedParse(root, "config", text, cacheEnabled, parseConfig);
+  // Cached like a prompt file: a warm command never loads the YAML parser.
+  const cache = cacheEnabled ? ParseCache.open(root) : undefined;
+  const key = textKey("config", text);
+  let value = cache?.get(key) as Partial<PromptsConfig> | undefined;
+  if (value === undefined) {
+    value = await parseConfig(text);
+    cache?.set(key, value);
+    cache?.save();
+  }
   return { ...DEFAULT_CONFIG, ...value };
 }
 

@@ -1,12 +1,10 @@
-import { createHash } from "node:crypto";
 import type { FileIssue } from "../core/types.js";
 
 /** The largest prompt file read: anything bigger is surely not a prompt, and is refused unread. */
 export const MAX_PROMPT_FILE_BYTES = 1024 * 1024;
 
 /**
- * One prompt file as read from the working tree or from git: its text, or why it has none, or
- * (from a reader told which contents the parse cache knows) its key alone, its text not read.
+ * One prompt file as read from the working tree or from git: its text, or why it has none.
  */
 export interface PromptFileText {
   name: string;
@@ -15,19 +13,11 @@ export interface PromptFileText {
   text?: string;
   /**
    * What the parse cache knows the text by: git's id of the file's bytes as a blob. Git gives
-   * it for a file read from git, so ten thousand files need no hashing; a file read from disk
-   * gets the same id ({@link blobId}), and shares the cache with the same file in a commit.
+   * it for a file read from git; a file read from disk gets the same id (`blobId`), and shares
+   * the cache with the same file in a commit.
    */
   key?: string;
   problem?: FileIssue;
-}
-
-/**
- * Git's id of these bytes as a blob (what `git hash-object` prints in a repository of SHA-1
- * object ids, the default).
- */
-export function blobId(bytes: Uint8Array): string {
-  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

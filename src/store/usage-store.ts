@@ -2,8 +2,11 @@ import { createReadStream } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { ISO_DATE_EXAMPLE, parseIsoDate } from "../core/iso-date.js";
 import { isPlainObject } from "../core/json.js";
+import { StatsAccumulator, type StatsOptions, type StatsReport } from "../core/stats.js";
 import type { PromptEvent } from "../core/usage.js";
+import { PromptsError } from "../errors.js";
 
 /** Where usage events live under a repository root (see `prompts serve` and the client). */
 export const USAGE_DIR = ".prompts/usage";
@@ -135,4 +138,26 @@ function storedEventProblem(event: Record<string, unknown>): string | undefined 
 function shown(value: unknown): string {
   const text = JSON.stringify(value);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/**
+ * The statistics of a repository's usage store, streamed file by file: what `prompts stats`
+ * prints and `GET /v1/stats` serves. Lines the store could not read are counted in the
+ * report's warnings.
+ */
+export async function usageStats(root: string, options: StatsOptions): Promise<StatsReport> {
+  for (const field of ["since", "until"] as const) {
+    const value = options[field];
+    if (value !== undefined && parseIsoDate(value) === undefined) {
+      throw new PromptsError(
+        "E_USAGE",
+        `--${field} takes a date in ISO 8601 (${ISO_DATE_EXAMPLE}), got "${value}"`,
+      );
+    }
+  }
+  const accumulator = new StatsAccumulator(options);
+  const read = await readUsageEvents(root, (event) => accumulator.add(event));
+  const report = accumulator.result();
+  report.warnings.push(...read.warnings);
+  return report;
 }

@@ -1,9 +1,16 @@
 import { resolve } from "node:path";
-import { diffPromptSets, isGlob, nameMatcher, type PromptSetDiff } from "../../core/diff.js";
+import {
+  diffPromptSets,
+  isGlob,
+  nameMatcher,
+  type PromptSet,
+  promptSetOf,
+  type PromptSetDiff,
+} from "../../core/diff.js";
 import { isPlainObject } from "../../core/json.js";
 import { isPromptFileName, promptNameOf } from "../../core/names.js";
 import { didYouMean } from "../../core/suggest.js";
-import type { PromptHeaders } from "../../core/headers.js";
+import type { PromptColumns } from "../../core/prompt-columns.js";
 import type { Issue } from "../../core/types.js";
 import { PromptsError, usageError } from "../../errors.js";
 import {
@@ -15,14 +22,7 @@ import {
 } from "../../git/objects.js";
 import { promptRefLocator } from "../../git/labels.js";
 import { findRoot } from "../../store/config.js";
-import { withDeferredWrites } from "../../store/deferred-writes.js";
-import {
-  type LoadOptions,
-  locatePromptDir,
-  loadPromptTree,
-  type TreeLoadResult,
-} from "../../store/load.js";
-import { PromptTree } from "../../store/prompt-tree.js";
+import { type LoadOptions, locatePromptDir, loadPrompts } from "../../store/load.js";
 import { formatStat } from "../diff-output.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { colorsFor, reportIssues, writeJson } from "../output.js";
@@ -63,14 +63,14 @@ export interface DiffReport extends PromptSetDiff {
 }
 
 /** The side of a commit from before the prompt directory existed. */
-const EMPTY_TREE = PromptTree.of(new Map(), [], 0);
+const EMPTY_SET = promptSetOf(new Map());
 
 interface Side {
   ref: string | null;
   commit: string | null;
   /** `at v1`, `in the working tree`. */
   where: string;
-  loaded?: TreeLoadResult;
+  loaded?: { dir: string; set: PromptSet; issues: readonly Issue[] };
   /** Why there are no prompts on this side (no prompt directory there), if so. */
   missing?: PromptsError;
 }
@@ -85,6 +85,7 @@ export async function diffCommand(
   options: DiffCliOptions,
   rawArgs: readonly string[] = [],
 ): Promise<number> {
+  // Over 80 lines on purpose: the steps of one command in order (arguments, sides, comparison, output).
   if (options.breaking && !options.exitCode) {
     throw usageError("--breaking narrows what --exit-code fails on: use --exit-code --breaking");
   }
@@ -113,116 +114,97 @@ export async function diffCommand(
       ? Promise.resolve([])
       : diffNameStatus(root, fromCommit, to?.commit, folder);
   changes.catch(() => {}); // Awaited below, unless loading a side fails first.
-  // A side read from the tree cache keeps its record open until the comparison is done.
-  const opened: Side[] = [];
-  try {
-    // One side after the other: parsing is CPU work that already uses every core, and the second
-    // side then finds the files the two share in the parse cache (most of them, usually). What
-    // both parsed is written to the cache once.
-    const { fromSide, toSide } = await withDeferredWrites(async () => {
-      const fromSide =
-        fromCommit === null
-          ? ({ ref: fromRef, commit: null, where: `at ${fromRef}` } satisfies Side)
-          : await loadSide(
-              { ref: fromRef, commit: fromCommit, where: `at ${fromRef}` },
-              loadOptions,
-            );
-      opened.push(fromSide);
-      const toSide = await loadSide(
-        to
-          ? { ref: to.ref, commit: to.commit, where: `at ${to.ref}` }
-          : { ref: null, commit: null, where: "in the working tree" },
-        loadOptions,
+  // One side after the other: the second finds the files the two share in the parse cache.
+  const fromSide =
+    fromCommit === null
+      ? ({ ref: fromRef, commit: null, where: `at ${fromRef}` } satisfies Side)
+      : await loadSide({ ref: fromRef, commit: fromCommit, where: `at ${fromRef}` }, loadOptions);
+  const toSide = await loadSide(
+    to
+      ? { ref: to.ref, commit: to.commit, where: `at ${to.ref}` }
+      : { ref: null, commit: null, where: "in the working tree" },
+    loadOptions,
+  );
+  const dir = fromSide.loaded?.dir ?? toSide.loaded?.dir;
+  if (dir === undefined) throw toSide.missing ?? fromSide.missing ?? new Error("nothing loaded");
+  const fromSet = fromSide.loaded?.set ?? EMPTY_SET;
+  const toSet = toSide.loaded?.set ?? EMPTY_SET;
+  const fromPrompts = fromSet.columns;
+  const toPrompts = toSet.columns;
+  const fromErrors = errorsOf(fromSide);
+  const toErrors = errorsOf(toSide);
+  const invalidFrom = invalidNames(fromErrors, dir);
+  const invalidTo = invalidNames(toErrors, dir);
+
+  // The first argument that is no ref and names no prompt was most likely meant as a ref.
+  if (failedRef) {
+    const known = (name: string) =>
+      fromPrompts.has(name) || toPrompts.has(name) || invalidFrom.has(name) || invalidTo.has(name);
+    if (!selectsAny(failedRef.arg, known, fromPrompts, toPrompts)) {
+      const reason =
+        failedRef.error instanceof Error ? failedRef.error.message : String(failedRef.error);
+      const names = [...toPrompts.names, ...fromPrompts.names];
+      throw new PromptsError(
+        "E_GIT",
+        `${reason}; no prompt is named "${failedRef.arg}" either${didYouMean(failedRef.arg, names)} (run: prompts list)`,
       );
-      opened.push(toSide);
-      return { fromSide, toSide };
-    });
-    const dir = fromSide.loaded?.dir ?? toSide.loaded?.dir;
-    if (dir === undefined) throw toSide.missing ?? fromSide.missing ?? new Error("nothing loaded");
-    const fromTree = fromSide.loaded?.tree ?? EMPTY_TREE;
-    const toTree = toSide.loaded?.tree ?? EMPTY_TREE;
-    const fromPrompts = fromTree.headers;
-    const toPrompts = toTree.headers;
-    const fromErrors = errorsOf(fromSide);
-    const toErrors = errorsOf(toSide);
-    const invalidFrom = invalidNames(fromErrors, dir);
-    const invalidTo = invalidNames(toErrors, dir);
-
-    // The first argument that is no ref and names no prompt was most likely meant as a ref.
-    if (failedRef) {
-      const known = (name: string) =>
-        fromPrompts.has(name) ||
-        toPrompts.has(name) ||
-        invalidFrom.has(name) ||
-        invalidTo.has(name);
-      if (!selectsAny(failedRef.arg, known, fromPrompts, toPrompts)) {
-        const reason =
-          failedRef.error instanceof Error ? failedRef.error.message : String(failedRef.error);
-        const names = [...toPrompts.names, ...fromPrompts.names];
-        throw new PromptsError(
-          "E_GIT",
-          `${reason}; no prompt is named "${failedRef.arg}" either${didYouMean(failedRef.arg, names)} (run: prompts list)`,
-        );
-      }
     }
-
-    const { renames, changedNames } = namesOfChanges(await changes, `${folder}/`);
-    const filter = nameMatcher(names);
-    const result = diffPromptSets(fromTree, toTree, renames, changedNames, {
-      filter,
-      invalid: { from: invalidFrom, to: invalidTo },
-      ...(variables ? { variables } : {}),
-      // --stat prints counts only; --json gives the hunks whatever else is asked.
-      ...(options.stat && !context.global.json ? { context: null } : {}),
-    });
-
-    const selected = (issue: Issue) => {
-      const name = promptNameIn(issue.file, dir);
-      return name === undefined || filter(name);
-    };
-    const fromIssues = fromErrors.filter(selected);
-    const toIssues = toErrors.filter(selected);
-    // A file broken on both sides is reported once.
-    const toIssueKeys = new Set(toIssues.map(issueKey));
-    const fromOnly = fromIssues.filter((issue) => !toIssueKeys.has(issueKey(issue)));
-    await reportIssues(context, [
-      ...labelIssues(fromOnly, fromSide.ref),
-      ...labelIssues(toIssues, toSide.ref),
-    ]);
-    const sides = { from: fromSide, to: toSide };
-    if (context.global.json) {
-      const report: DiffReport = {
-        from: { ref: fromSide.ref, commit: fromSide.commit },
-        to: { ref: toSide.ref, commit: toSide.commit },
-        ...result,
-        issues: { from: fromIssues, to: toIssues },
-      };
-      writeJson(context, report);
-    } else {
-      const colors = await colorsFor(context, context.io.stdout);
-      // The whole difference has a module of its own (word diffs): --stat loads none of it.
-      const text = options.stat
-        ? formatStat(result, sides, colors)
-        : (await import("../diff-full-output.js")).formatFull(
-            result,
-            sides,
-            colors,
-            variables !== undefined,
-          );
-      context.io.stdout.write(text);
-    }
-
-    const problems = unmatchedNames(names, fromPrompts, toPrompts, invalidFrom, invalidTo, sides);
-    if (problems.length > 0) {
-      const colors = await colorsFor(context, context.io.stderr);
-      for (const problem of problems) context.io.stderr.write(`${colors.red("✗")} ${problem}\n`);
-      return 1;
-    }
-    if (!options.exitCode) return 0;
-    return (options.breaking ? result.breaking : result.different) ? 1 : 0;
-  } finally {
-    for (const side of opened) side.loaded?.tree.close();
   }
+
+  const { renames, changedNames } = namesOfChanges(await changes, `${folder}/`);
+  const filter = nameMatcher(names);
+  const result = diffPromptSets(fromSet, toSet, renames, changedNames, {
+    filter,
+    invalid: { from: invalidFrom, to: invalidTo },
+    ...(variables ? { variables } : {}),
+    // --stat prints counts only; --json gives the hunks whatever else is asked.
+    ...(options.stat && !context.global.json ? { context: null } : {}),
+  });
+
+  const selected = (issue: Issue) => {
+    const name = promptNameIn(issue.file, dir);
+    return name === undefined || filter(name);
+  };
+  const fromIssues = fromErrors.filter(selected);
+  const toIssues = toErrors.filter(selected);
+  // A file broken on both sides is reported once.
+  const toIssueKeys = new Set(toIssues.map(issueKey));
+  const fromOnly = fromIssues.filter((issue) => !toIssueKeys.has(issueKey(issue)));
+  await reportIssues(context, [
+    ...labelIssues(fromOnly, fromSide.ref),
+    ...labelIssues(toIssues, toSide.ref),
+  ]);
+  const sides = { from: fromSide, to: toSide };
+  if (context.global.json) {
+    const report: DiffReport = {
+      from: { ref: fromSide.ref, commit: fromSide.commit },
+      to: { ref: toSide.ref, commit: toSide.commit },
+      ...result,
+      issues: { from: fromIssues, to: toIssues },
+    };
+    writeJson(context, report);
+  } else {
+    const colors = await colorsFor(context, context.io.stdout);
+    // The whole difference has a module of its own (word diffs): --stat loads none of it.
+    const text = options.stat
+      ? formatStat(result, sides, colors)
+      : (await import("../diff-full-output.js")).formatFull(
+          result,
+          sides,
+          colors,
+          variables !== undefined,
+        );
+    context.io.stdout.write(text);
+  }
+
+  const problems = unmatchedNames(names, fromPrompts, toPrompts, invalidFrom, invalidTo, sides);
+  if (problems.length > 0) {
+    const colors = await colorsFor(context, context.io.stderr);
+    for (const problem of problems) context.io.stderr.write(`${colors.red("✗")} ${problem}\n`);
+    return 1;
+  }
+  if (!options.exitCode) return 0;
+  return (options.breaking ? result.breaking : result.different) ? 1 : 0;
 }
 
 /**
@@ -286,10 +268,10 @@ async function splitArguments(
 
 async function loadSide(side: Side, options: LoadOptions): Promise<Side> {
   try {
-    const loaded = await loadPromptTree(
+    const { dir, prompts, issues } = await loadPrompts(
       side.commit === null ? options : { ...options, ref: side.commit },
     );
-    return { ...side, loaded };
+    return { ...side, loaded: { dir, set: promptSetOf(prompts), issues } };
   } catch (error) {
     // A side without prompts (a commit from before the prompt directory existed) has none to
     // compare; when neither side has any, the error is reported.
@@ -301,7 +283,7 @@ async function loadSide(side: Side, options: LoadOptions): Promise<Side> {
 }
 
 function errorsOf(side: Side): Issue[] {
-  return (side.loaded?.tree.issues ?? []).filter((issue) => issue.severity === "error");
+  return (side.loaded?.issues ?? []).filter((issue) => issue.severity === "error");
 }
 
 /** The prompt name of a file (relative to the root) in the prompt directory. */
@@ -360,7 +342,7 @@ function namesOfChanges(
 function selectsAny(
   pattern: string,
   known: (name: string) => boolean,
-  ...sets: PromptHeaders[]
+  ...sets: PromptColumns[]
 ): boolean {
   if (known(pattern)) return true;
   const folder = `${pattern.replace(/\/+$/, "")}/`;
@@ -370,8 +352,8 @@ function selectsAny(
 /** A line for each plain name asked for that is missing, or invalid, on both sides. */
 function unmatchedNames(
   names: readonly string[],
-  fromPrompts: PromptHeaders,
-  toPrompts: PromptHeaders,
+  fromPrompts: PromptColumns,
+  toPrompts: PromptColumns,
   invalidFrom: ReadonlySet<string>,
   invalidTo: ReadonlySet<string>,
   sides: { from: Side; to: Side },

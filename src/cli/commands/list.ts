@@ -1,5 +1,6 @@
+import { listRowOf, summarizePrompt } from "../../core/summary.js";
 import type { Issue } from "../../core/types.js";
-import { loadPromptCatalog } from "../../store/load.js";
+import { loadPrompts } from "../../store/load.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { colorsFor, formatTable, reportIssues, writeJson } from "../output.js";
 
@@ -12,12 +13,13 @@ export async function listCommand(
     ...loadOptionsOf(context),
     ...(options.ref === undefined ? {} : { ref: options.ref }),
   };
+  const { prompts, issues, dir } = await loadPrompts(load);
+  const summaries = [...prompts.values()].map(summarizePrompt);
   if (context.global.json) {
-    const { entries, issues } = await loadPromptCatalog(load, "summaries");
-    writeJson(context, { prompts: entries, issues });
+    writeJson(context, { prompts: summaries, issues });
     return errorsIn(issues).length > 0 ? 1 : 0;
   }
-  const { entries, issues, dir } = await loadPromptCatalog(load, "rows");
+  const entries = summaries.map(listRowOf);
   const colors = await colorsFor(context, context.io.stdout);
   if (entries.length > 0) {
     const titles = ["NAME", "VERSION", "VARIABLES", "VARIANTS", "DESCRIPTION"];

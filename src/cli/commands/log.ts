@@ -1,4 +1,4 @@
-import { promptHistory } from "../../store/history.js";
+import { promptHistory } from "../../store/prompt-history.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { colorsFor, formatTable, writeJson } from "../output.js";
 

@@ -31,7 +31,7 @@ export interface PublishReport {
 }
 
 /**
- * `prompts publish [--ref R] [--out F]`: writes the bundle of every prompt (DESIGN §3), atomically,
+ * `prompts publish [--ref R] [--out F]`: writes the bundle of every prompt (README: `prompts publish`), atomically,
  * and only when every prompt is valid.
  */
 export async function publishCommand(

@@ -11,6 +11,7 @@ export async function serveCommand(
   context: CommandContext,
   options: ServeCliOptions,
 ): Promise<number> {
+  // Over 80 lines on purpose: options checked in turn, then the server started and stopped on signals.
   const { root, cwd, dir } = loadOptionsOf(context);
   const port = options.port === undefined ? undefined : Number(options.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {

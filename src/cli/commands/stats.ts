@@ -12,8 +12,8 @@ import {
 import { checkPromptName } from "../../core/names.js";
 import { PromptsError } from "../../errors.js";
 import { findRoot } from "../../store/config.js";
-import { loadNameSources, locatePromptDir } from "../../store/load.js";
-import { usageStats } from "../../store/stats.js";
+import { locatePromptDir, parsePromptNamed } from "../../store/load.js";
+import { usageStats } from "../../store/usage-store.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { type Colors, colorsFor, formatTable, writeJson } from "../output.js";
 import type { StatsCliOptions } from "../program.js";
@@ -150,7 +150,7 @@ async function isKnownPrompt(
     const { dir, root } = await locatePromptDir(loadOptionsOf(context));
     // A name that cannot be a prompt's is never looked up as a path.
     const isName = checkPromptName(name) === undefined;
-    if (isName && (await loadNameSources(root, dir, name)).length > 0) return true;
+    if (isName && (await parsePromptNamed(root, dir, name)).length > 0) return true;
   } else {
     const path = name.split("/").map(encodeURIComponent).join("/");
     const url = `${from.replace(/\/+$/, "")}/v1/prompts/${path}`;

@@ -8,7 +8,7 @@ import { plural, writeJson } from "../output.js";
 import { displayPath, writeFileAtomic } from "../write-file.js";
 
 /** Where `prompts typegen` writes, relative to the repository root, unless `--out` says. */
-export const DEFAULT_TYPES_FILE = "prompts.d.ts";
+const DEFAULT_TYPES_FILE = "prompts.d.ts";
 
 /** Options of `prompts typegen`. */
 export interface TypegenCliOptions {
@@ -32,7 +32,7 @@ export interface TypegenReport {
 
 /**
  * `prompts typegen [--out F] [--ref R] [--check]`: writes a declaration file that types every
- * prompt's name and variables for the client (DESIGN §6), atomically, and only when every prompt
+ * prompt's name and variables for the client (README: The client library), atomically, and only when every prompt
  * is valid.
  */
 export async function typegenCommand(

@@ -59,7 +59,7 @@ function summary(report: ValidateReport): string {
 }
 
 /** A GitHub Actions workflow command, so the problem shows on the pull request's diff. */
-export function githubAnnotation(issue: Issue): string {
+function githubAnnotation(issue: Issue): string {
   const property = (value: string) => escapeData(value).replace(/:/g, "%3A").replace(/,/g, "%2C");
   const level = issue.severity === "error" ? "error" : "warning";
   return `::${level} file=${property(issue.file)},line=${issue.line},col=${issue.col},title=${property(`prompts: ${issue.code}`)}::${escapeData(issue.message)}`;

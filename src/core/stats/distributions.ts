@@ -14,13 +14,7 @@ export function normalTwoSided(z: number): number {
   return upperGamma(0.5, (z * z) / 2);
 }
 
-/** P(T ≤ t) for Student's t with `df` degrees of freedom (not necessarily whole). */
-export function studentTCdf(t: number, df: number): number {
-  const tail = studentTTwoSided(t, df) / 2;
-  return t < 0 ? tail : 1 - tail;
-}
-
-/** P(|T| ≥ |t|). */
+/** P(|T| ≥ |t|) for Student's t with `df` degrees of freedom (not necessarily whole). */
 export function studentTTwoSided(t: number, df: number): number {
   // Beyond a million degrees of freedom t and normal differ by less than 1e-6, and the
   // continued fraction would need thousands of steps.
@@ -67,7 +61,7 @@ const LANCZOS = [
 ];
 
 /** The regularized incomplete beta function I_x(a, b). */
-export function incompleteBeta(x: number, a: number, b: number): number {
+function incompleteBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   const front = Math.exp(

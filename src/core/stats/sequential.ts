@@ -90,7 +90,7 @@ export function sequentialTest(
 }
 
 /** The effective outcomes per arm of two arms of sizes a and b (harmonic mean). */
-export function effectiveSize(a: number, b: number): number {
+function effectiveSize(a: number, b: number): number {
   return a > 0 && b > 0 ? (2 * a * b) / (a + b) : 0;
 }
 

@@ -2,8 +2,7 @@ import { relative, sep } from "node:path";
 import { checkPromptName, isPromptFileName } from "../core/names.js";
 import type { Issue, Prompt } from "../core/types.js";
 import { type PromptSource, validatePrompts } from "../core/validate.js";
-import { type LoadOptions, loadNameSources, loadSources } from "./load.js";
-import { ParsePack } from "./parse-cache.js";
+import { type LoadOptions, parsePromptNamed, parseWorkingTree } from "./load.js";
 
 /** What an update changed. */
 export interface TreeUpdate {
@@ -22,7 +21,7 @@ export interface TreeUpdate {
  * positions, declarations) would cost more memory than the prompts themselves. Should one of
  * them become a partial, its file is read again.
  */
-export class LiveTree {
+export class LivePrompts {
   /** Valid prompts by name. */
   readonly prompts = new Map<string, Prompt>();
   /** Parse results of the prompts that include or are included, by name. */
@@ -39,10 +38,9 @@ export class LiveTree {
   ) {}
 
   /** Loads the whole tree once. */
-  static async open(options: Omit<LoadOptions, "ref" | "staged">): Promise<LiveTree> {
-    const { root, dir, sources } = await loadSources({ ...options, longRunning: true });
-    ParsePack.releaseAll();
-    const tree = new LiveTree(root, dir);
+  static async open(options: Omit<LoadOptions, "ref" | "staged">): Promise<LivePrompts> {
+    const { root, dir, sources } = await parseWorkingTree(options);
+    const tree = new LivePrompts(root, dir);
     tree.replaceAll(sources);
     return tree;
   }
@@ -76,7 +74,7 @@ export class LiveTree {
   /** Reloads everything (after a change too wide to follow file by file). */
   async reloadAll(): Promise<TreeUpdate> {
     const before = new Map([...this.prompts].map(([name, prompt]) => [name, prompt.version]));
-    const { sources } = await loadSources({ root: this.root, dir: this.dir, longRunning: true });
+    const { sources } = await parseWorkingTree({ root: this.root, dir: this.dir });
     this.replaceAll(sources);
     const names = new Set([...before.keys(), ...this.prompts.keys()]);
     return {
@@ -96,7 +94,7 @@ export class LiveTree {
       touched.add(name);
       unlinked.add(name);
       for (const ref of this.unindex(name)) unlinked.add(ref);
-      const sources = await loadNameSources(this.root, this.dir, name);
+      const sources = await parsePromptNamed(this.root, this.dir, name);
       if (sources.length === 0) {
         this.sources.delete(name);
         this.names.delete(name);
@@ -115,7 +113,7 @@ export class LiveTree {
     for (const name of context) {
       if (!this.sources.has(name) && this.names.has(name)) {
         // A prompt that was no partial until now: its parse result was not kept.
-        this.sources.set(name, await loadNameSources(this.root, this.dir, name));
+        this.sources.set(name, await parsePromptNamed(this.root, this.dir, name));
         unlinked.add(name);
       }
       for (const source of this.sources.get(name) ?? []) {

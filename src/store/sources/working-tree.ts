@@ -2,14 +2,14 @@ import type { Dirent } from "node:fs";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { isPromptFileName } from "../core/names.js";
+import { isPromptFileName } from "../../core/names.js";
 import {
-  blobId,
   decodePromptFile,
   fileProblem,
   MAX_PROMPT_FILE_BYTES,
   type PromptFileText,
-} from "./files.js";
+} from "../files.js";
+import { blobId } from "../parse-cache.js";
 
 /** A prompt file found in the working tree. */
 export interface WorktreeEntry {
@@ -149,7 +149,7 @@ async function folderLinkOutside(
 }
 
 /** True when `path` is `root` or below it. */
-export function isInside(root: string, path: string): boolean {
+function isInside(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === "" || (!rel.startsWith("..") && !rel.startsWith(sep) && !/^[A-Za-z]:/.test(rel));
 }

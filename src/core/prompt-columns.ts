@@ -1,18 +1,16 @@
 import type { PromptHeader } from "./types.js";
 
 /**
- * The headers of one side's prompts (name, version, file, partials) as columns sorted by name.
- * A diff reads every header of both sides but few whole prompts: as columns, ten thousand
- * headers are two arrays of strings rather than ten thousand objects in a map — read back from
- * a tree record in a millisecond, and merged with the other side's in one pass. Files (and
- * shapes) are looked up by index: a diff needs them only for the prompts that differ.
+ * Name, version, file and partials of one side's prompts, as columns sorted by name: what a
+ * diff walks for every prompt of both sides. Ten thousand prompts are two arrays of strings,
+ * merged with the other side's in one pass. Files are looked up by index: a diff needs them only
+ * for the prompts that differ.
  */
-export class PromptHeaders {
+export class PromptColumns {
   /**
    * Columns taken as given: `names` sorted ascending by code unit with no repeats, the other
    * columns in the same order. `partials` holds the partials of the prompts that include any,
-   * by index. `shape`, when known, gives each prompt's `promptShape`. Use
-   * {@link PromptHeaders.of} unless the columns were written by one.
+   * by index. Use {@link PromptColumns.of}.
    */
   constructor(
     readonly names: readonly string[],
@@ -20,18 +18,17 @@ export class PromptHeaders {
     /** The file of the prompt at an index. */
     readonly file: (index: number) => string,
     readonly partials: ReadonlyMap<number, readonly string[]>,
-    readonly shape?: (index: number) => string,
   ) {}
 
-  /** The headers of prompts in any order. */
-  static of(prompts: Iterable<PromptHeader>): PromptHeaders {
+  /** The columns of prompts in any order. */
+  static of(prompts: Iterable<PromptHeader>): PromptColumns {
     const sorted = [...prompts].sort((a, b) => compareNames(a.name, b.name));
     const partials = new Map<number, readonly string[]>();
     sorted.forEach((prompt, index) => {
       if (prompt.partials.length > 0) partials.set(index, prompt.partials);
     });
     const files = sorted.map((prompt) => prompt.file);
-    return new PromptHeaders(
+    return new PromptColumns(
       sorted.map((prompt) => prompt.name),
       sorted.map((prompt) => prompt.version),
       (index) => files[index] as string,
@@ -69,15 +66,7 @@ export class PromptHeaders {
   }
 }
 
-/** The order of {@link PromptHeaders}: by code unit, as `Array.prototype.sort` sorts strings. */
-export function compareNames(a: string, b: string): number {
+/** The order of {@link PromptColumns}: by code unit, as `Array.prototype.sort` sorts strings. */
+function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** True when names are sorted as {@link PromptHeaders} needs them: ascending, no repeats. */
-export function isSortedUnique(names: readonly string[]): boolean {
-  for (let i = 1; i < names.length; i++) {
-    if (!((names[i - 1] as string) < (names[i] as string))) return false;
-  }
-  return true;
 }

@@ -2,12 +2,13 @@ import { checkPromptName } from "../core/names.js";
 import type { ParsedPromptFile } from "../core/parse.js";
 import { type PromptSource, validatePrompts } from "../core/validate.js";
 import { PromptsError } from "../errors.js";
-import { commitsTouching, firstTagsContaining } from "../git/history.js";
+import { type CommitChanges, commitsTouching, firstTagsContaining } from "../git/log.js";
 import { assertGitRepository, readObjects, workTreePrefix } from "../git/objects.js";
 import { resolvePromptRef } from "../git/labels.js";
 import { findRoot, readConfig } from "./config.js";
 import { decodePromptFile } from "./files.js";
-import { parsePromptTexts } from "./parse-pool.js";
+import { parsePromptFiles } from "./load.js";
+import { ParseCache } from "./parse-cache.js";
 
 /** One version of a prompt in history: from the commit that made it until the next entry. */
 export interface PromptHistoryEntry {
@@ -45,6 +46,7 @@ export async function promptHistory(
   name: string,
   options: HistoryOptions = {},
 ): Promise<PromptHistoryEntry[]> {
+  // Over 80 lines on purpose: steps in order (renames, partials, parse, states) that share the walk's maps.
   const root = options.root ?? findRoot(options.cwd ?? process.cwd());
   await assertGitRepository(root, "prompts log");
   if (checkPromptName(name) !== undefined) {
@@ -56,23 +58,8 @@ export async function promptHistory(
   const start = await resolvePromptRef(root, options.ref ?? "HEAD");
   const commits = await commitsTouching(root, start, base);
 
-  // Walk from newest to oldest, following the file back through renames.
   const candidates = (prompt: string) => [`${base}${prompt}.yaml`, `${base}${prompt}.yml`];
-  let paths = new Set(candidates(name));
-  const pathAt = new Map<string, string[]>();
-  const touched = new Set<string>();
-  for (const commit of commits) {
-    pathAt.set(commit.sha, [...paths]);
-    const next = new Set(paths);
-    for (const change of commit.changes) {
-      if (paths.has(change.path)) touched.add(commit.sha);
-      if (change.status === "renamed" && paths.has(change.path) && change.from) {
-        next.delete(change.path);
-        next.add(change.from);
-      }
-    }
-    paths = next;
-  }
+  const { pathAt, touched } = followRenames(commits, candidates(name));
   if (touched.size === 0) {
     throw new PromptsError(
       "E_PROMPT_NOT_FOUND",
@@ -88,11 +75,16 @@ export async function promptHistory(
       (pathAt.get(commit.sha) ?? []).map((path) => `${commit.sha}:${path}`),
     ),
   );
+  // Each distinct text is parsed once, through the parse cache, as any load parses files.
+  const cache = ParseCache.open(root);
   const parsedTexts = new Map<string, ParsedPromptFile>();
   const parseAll = async (texts: Map<string, string>) => {
-    const fresh = [...texts.values()].filter((text) => !parsedTexts.has(text));
-    const parsed = await parsePromptTexts(fresh);
-    fresh.forEach((text, index) => parsedTexts.set(text, parsed[index] as ParsedPromptFile));
+    const fresh = [...new Set(texts.values())].filter((text) => !parsedTexts.has(text));
+    const files = fresh.map((text) => ({ name, file: "", text }));
+    const sources = await parsePromptFiles({ root, cache }, files);
+    fresh.forEach((text, index) =>
+      parsedTexts.set(text, sources[index]?.parsed as ParsedPromptFile),
+    );
   };
   await parseAll(promptTexts);
   const partialNames = new Set<string>();
@@ -132,6 +124,7 @@ export async function promptHistory(
             ),
         );
   await parseAll(allPromptTexts);
+  cache.save();
 
   // The state of the prompt at each commit that could have changed it, oldest first.
   const states = commits
@@ -206,4 +199,30 @@ async function readTexts(root: string, specs: readonly string[]): Promise<Map<st
     texts.set(spec, "text" in decoded ? decoded.text : "");
   }
   return texts;
+}
+
+/**
+ * Walks commits from newest to oldest, following a prompt's file back through renames: the
+ * paths it may have at each commit, and the commits that touched it.
+ */
+function followRenames(
+  commits: readonly CommitChanges[],
+  latest: readonly string[],
+): { pathAt: Map<string, string[]>; touched: Set<string> } {
+  let paths = new Set(latest);
+  const pathAt = new Map<string, string[]>();
+  const touched = new Set<string>();
+  for (const commit of commits) {
+    pathAt.set(commit.sha, [...paths]);
+    const next = new Set(paths);
+    for (const change of commit.changes) {
+      if (paths.has(change.path)) touched.add(commit.sha);
+      if (change.status === "renamed" && paths.has(change.path) && change.from) {
+        next.delete(change.path);
+        next.add(change.from);
+      }
+    }
+    paths = next;
+  }
+  return { pathAt, touched };
 }
