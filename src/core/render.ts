@@ -100,29 +100,38 @@ class DataContext extends Mustache.Context {
   override lookup(name: string): unknown {
     if (name === ".") return this.view;
     if (this.found.has(name)) return this.found.get(name);
-    const path = name.split(".");
-    let hit = lookupPath(this.view, path);
-    for (let context = this.parent; !hit && context; context = context.parent) {
-      hit = lookupPath(context.view, path);
-    }
-    const value = typeof hit?.value === "function" ? undefined : hit?.value;
+    // Most names have no dot: they are looked up without splitting them.
+    const path = name.includes(".") ? name.split(".") : undefined;
+    const find = (view: unknown) => (path ? valueAtPath(view, path) : ownField(view, name));
+    let value = find(this.view);
+    for (let context = this.parent; context && value === MISSING; context = context.parent)
+      value = find(context.view);
+    if (value === MISSING || typeof value === "function") value = undefined;
     this.found.set(name, value);
     return value;
   }
 }
 
+/** What a lookup that finds nothing gives: `undefined` may be a value found. */
+const MISSING = Symbol("missing");
+
+function ownField(view: unknown, key: string): unknown {
+  return typeof view === "object" && view !== null && Object.hasOwn(view, key)
+    ? (view as Record<string, unknown>)[key]
+    : MISSING;
+}
+
 /**
- * The value at `path` under `view`, as Mustache finds it: a plain name only on an object; a
- * dotted one also on a string (`{{name.length}}`).
+ * The value at a dotted `path` under `view`, as Mustache finds it: also on a string
+ * (`{{name.length}}`).
  */
-function lookupPath(view: unknown, path: readonly string[]): { value: unknown } | undefined {
-  if (path.length === 1 && (typeof view !== "object" || view === null)) return undefined;
+function valueAtPath(view: unknown, path: readonly string[]): unknown {
   let value = view;
   for (const key of path) {
-    if (value === null || value === undefined || !Object.hasOwn(value, key)) return undefined;
+    if (value === null || value === undefined || !Object.hasOwn(value, key)) return MISSING;
     value = (value as Record<string, unknown>)[key];
   }
-  return { value };
+  return value;
 }
 
 const acceptedVariables = new WeakMap<Prompt, Record<string, VariableSpec>>();
