@@ -61,6 +61,8 @@ interface OpenFile {
   handle: FileHandle;
   dev: number;
   ino: number;
+  /** Its size after the last batch: where a failed append is cut back to. */
+  size: number;
 }
 
 /**
@@ -148,13 +150,13 @@ export class UsageLog {
   /** Writes and syncs one batch into the file at the path, or leaves the file as it was. */
   private async commit(text: string): Promise<void> {
     for (let rewrite = 0; ; rewrite++) {
-      const { file, size } = await this.current();
-      const after = await this.write(file, size, text);
-      // Deleted while being written: the bytes are in a file no path names any more.
-      if ((await file.handle.stat()).nlink > 0) {
-        if (after >= this.maxBytes) await this.rotate();
+      const file = this.file ?? (await this.open());
+      if (await this.write(file, text)) {
+        if (file.size >= this.maxBytes) await this.rotate();
         return;
       }
+      // Deleted or replaced while being written: the bytes are in a file no path names any
+      // more. The batch is written again, to the file now at the path.
       await this.forget();
       if (rewrite >= MAX_REWRITES) {
         throw new UsageStorageError(
@@ -166,10 +168,11 @@ export class UsageLog {
   }
 
   /**
-   * Appends `text` to a file of `size` bytes and syncs it; returns the new size. On failure
-   * the file is cut back to `size`, so no part of the batch stays in it.
+   * Appends `text` and syncs it; true when the file is still the one at the path. On failure the
+   * file is cut back to its size before, so no part of the batch stays in it.
    */
-  private async write(file: OpenFile, size: number, text: string): Promise<number> {
+  private async write(file: OpenFile, text: string): Promise<boolean> {
+    const size = file.size;
     let bytes = text;
     if (this.checkTail && size > 0) {
       const last = Buffer.alloc(1);
@@ -177,9 +180,18 @@ export class UsageLog {
       // A torn line left by a crash must not swallow the first line of this batch.
       if (last[0] !== 0x0a) bytes = `\n${text}`;
     }
+    let named: boolean;
     try {
       await file.handle.appendFile(bytes);
-      await file.handle.datasync();
+      // Whether the path still names this file is asked while the data goes to disk: the
+      // check costs the batch no time of its own, and the batch is acknowledged only after both.
+      const [, onDisk, opened] = await Promise.all([
+        file.handle.datasync(),
+        stat(this.path).catch(() => undefined),
+        file.handle.stat(),
+      ]);
+      named = onDisk?.ino === opened.ino && onDisk.dev === opened.dev && opened.nlink > 0;
+      file.size = opened.size;
     } catch (error) {
       // Cut back, the file is as it was (a torn tail it had stays to be checked next time);
       // if even that fails, the next batch checks the tail itself.
@@ -187,23 +199,11 @@ export class UsageLog {
       throw error;
     }
     this.checkTail = false;
-    return size + Buffer.byteLength(bytes);
+    return named;
   }
 
-  /**
-   * The open file and its size now, reopened (and its folder recreated) when the path no
-   * longer names it.
-   */
-  private async current(): Promise<{ file: OpenFile; size: number }> {
-    if (this.file) {
-      const [onDisk, opened] = await Promise.all([
-        stat(this.path).catch(() => undefined),
-        this.file.handle.stat(),
-      ]);
-      if (onDisk && onDisk.ino === opened.ino && onDisk.dev === opened.dev)
-        return { file: this.file, size: opened.size };
-      await this.forget();
-    }
+  /** Opens the file at the path, making its folder when it is not there (deleted, or new). */
+  private async open(): Promise<OpenFile> {
     await mkdir(dirname(this.path), { recursive: true });
     // Read as well as append: the last byte is checked for a torn line.
     const handle = await open(this.path, "a+");
@@ -214,9 +214,9 @@ export class UsageLog {
       await handle.close().catch(() => {});
       throw error;
     }
-    this.file = { handle, dev: opened.dev, ino: opened.ino };
+    this.file = { handle, dev: opened.dev, ino: opened.ino, size: opened.size };
     this.checkTail = true;
-    return { file: this.file, size: opened.size };
+    return this.file;
   }
 
   private async forget(): Promise<void> {
