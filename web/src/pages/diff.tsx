@@ -1,0 +1,8 @@
+// Diff — to be built.
+export function DiffPage() {
+  return (
+    <section>
+      <h1>Diff</h1>
+    </section>
+  );
+}
