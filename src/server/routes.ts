@@ -20,6 +20,7 @@ import {
 } from "./http.js";
 import type { RequestGuard } from "./request-guard.js";
 import type { ServedPrompts } from "./served-prompts.js";
+import { promptKind } from "./snapshot.js";
 import { type UsageLog, UsageStorageError } from "./usage-log.js";
 
 /** When a client should send events again after a storage failure, in seconds. */
@@ -67,7 +68,12 @@ export function createRequestHandler(
     if (path === "/v1/prompts") {
       exchange.allow("GET");
       const flat = exchange.query().get("format") === "flat";
-      return sendBody(response, 200, context.served.snapshot.listBody(flat));
+      const list = context.served.snapshot.listBody(flat);
+      if (flat) return sendBody(response, 200, list);
+      // The list is kept as bytes per snapshot; the issues change without it (an edit that
+      // breaks a file keeps the last good prompts), so they are joined in at each request.
+      const issues = Buffer.from(`,"issues":${JSON.stringify(context.served.issues)}}`);
+      return sendBody(response, 200, Buffer.concat([list.subarray(0, -1), issues]));
     }
     if (path.startsWith("/v1/prompts/")) return prompt(context, exchange);
     if (path === "/v1/events") return events(context, exchange);
@@ -158,7 +164,12 @@ async function prompt(context: RouteContext, exchange: Exchange): Promise<void> 
   if (!found) throw new HttpError(404, "prompt_not_found", `no prompt named "${name}"`);
   if (!isRender) {
     allow("GET");
-    sendJson(response, 200, { name, ...toBundlePrompt(found) });
+    sendJson(response, 200, {
+      name,
+      kind: promptKind(found),
+      file: found.file,
+      ...toBundlePrompt(found),
+    });
     return;
   }
   allow("POST");
@@ -178,6 +189,8 @@ async function prompt(context: RouteContext, exchange: Exchange): Promise<void> 
   }
   if (body.metadata !== undefined && !isPlainObject(body.metadata))
     throw new HttpError(400, "invalid_request", "metadata: must be an object");
+  if (body.log !== undefined && typeof body.log !== "boolean")
+    throw new HttpError(400, "invalid_request", "log: must be a boolean");
   const unit = body.unit as string | undefined;
   const variant = (body.variant as string | undefined) ?? chooseVariant(name, found.variants, unit);
   let result;
@@ -186,6 +199,11 @@ async function prompt(context: RouteContext, exchange: Exchange): Promise<void> 
   } catch (error) {
     if (error instanceof PromptsError) throw new HttpError(400, "invalid_variables", error.message);
     throw error;
+  }
+  // A try-out (the page's playground) is no usage of the prompt: nothing is logged.
+  if (body.log === false) {
+    sendJson(response, 200, { ...result, usage_id: null });
+    return;
   }
   const usageId = randomUUID();
   const event: PromptEvent = {
