@@ -117,6 +117,7 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   );
   const handle = createRequestHandler({
     root,
+    ...(options.dir === undefined ? {} : { dir: options.dir }),
     served,
     usage,
     guard,

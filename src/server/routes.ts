@@ -18,6 +18,7 @@ import {
   sendBody,
   sendJson,
 } from "./http.js";
+import { gitRoute } from "./git-routes.js";
 import type { RequestGuard } from "./request-guard.js";
 import type { ServedPrompts } from "./served-prompts.js";
 import { promptKind } from "./snapshot.js";
@@ -29,6 +30,8 @@ const STORAGE_RETRY_AFTER_S = 5;
 /** What the routes answer from. */
 export interface RouteContext {
   root: string;
+  /** The prompt directory relative to the root, when the server was given one. */
+  dir?: string;
   served: ServedPrompts;
   usage: UsageLog;
   guard: RequestGuard;
@@ -39,7 +42,7 @@ export interface RouteContext {
 }
 
 /** One request, as a route reads it. */
-interface Exchange {
+export interface Exchange {
   request: IncomingMessage;
   response: ServerResponse;
   path: string;
@@ -79,6 +82,7 @@ export function createRequestHandler(
     if (path === "/v1/events") return events(context, exchange);
     if (path === "/v1/usage") return usage(context, exchange);
     if (path === "/v1/stats") return stats(context, exchange);
+    if (await gitRoute(context, exchange)) return;
     throw new HttpError(404, "not_found", `no route ${path}`);
   };
 }
