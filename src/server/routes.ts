@@ -311,6 +311,16 @@ async function stats(context: RouteContext, { response, query, allow }: Exchange
     options[field] = value;
   }
   Object.assign(options, statsMethodQuery(query()));
+  const series = query().get("series");
+  if (series !== null && series !== "") {
+    if (series !== "day")
+      throw new HttpError(
+        400,
+        "invalid_request",
+        `series: must be day, got ${JSON.stringify(series)}`,
+      );
+    options.series = series;
+  }
   // The split is checked against the weights of what this server serves.
   if (by === "variant") {
     const { snapshot } = context.served;
