@@ -22,6 +22,7 @@ import { gitRoute } from "./git-routes.js";
 import type { RequestGuard } from "./request-guard.js";
 import type { ServedPrompts } from "./served-prompts.js";
 import { promptKind } from "./snapshot.js";
+import type { WebPage } from "./web-page.js";
 import { type UsageLog, UsageStorageError } from "./usage-log.js";
 
 /** When a client should send events again after a storage failure, in seconds. */
@@ -39,6 +40,8 @@ export interface RouteContext {
   authorized(request: IncomingMessage): boolean;
   /** Largest request body accepted, in bytes. */
   maxBody: number;
+  /** The web page and its assets. */
+  page: WebPage;
 }
 
 /** One request, as a route reads it. */
@@ -53,16 +56,20 @@ export interface Exchange {
   allow: (...methods: string[]) => void;
 }
 
-/** The HTTP API: `/healthz` and the `/v1` routes. Errors are thrown as {@link HttpError}. */
+/** The HTTP API: `/healthz`, the `/v1` routes, and the web page. Errors are thrown as {@link HttpError}. */
 export function createRequestHandler(
   context: RouteContext,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   return async (request, response) => {
     if (context.guard.screen(request, response)) return;
+    response.setHeader("x-content-type-options", "nosniff");
     const exchange = exchangeOf(request, response);
     const { path } = exchange;
-    if (path === "/healthz") return health(context, exchange);
-    if (!path.startsWith("/v1/")) throw new HttpError(404, "not_found", `no route ${path}`);
+    if (!path.startsWith("/v1/")) {
+      if (path === "/healthz") return health(context, exchange);
+      if (context.page.answer(request, response, path)) return;
+      throw new HttpError(404, "not_found", `no route ${path}`);
+    }
     if (!context.authorized(request)) {
       response.setHeader("www-authenticate", 'Bearer realm="prompts"');
       throw new HttpError(401, "unauthorized", "this server needs Authorization: Bearer <token>");
