@@ -786,7 +786,8 @@ describe("POST /v1/usage", () => {
 describe("other routes", () => {
   it("an unknown route is 404; /v1/stats serves what prompts stats computes", async () => {
     const { url } = await serve(tempDir(PROMPTS));
-    for (const path of ["/", "/nope", "/v1", "/v1/", "/v1/nope", "/v2/bundle", "/v1/bundle/x"]) {
+    // "/" is the web page's (see server-web-page.test.ts).
+    for (const path of ["/nope", "/v1", "/v1/", "/v1/nope", "/v2/bundle", "/v1/bundle/x"]) {
       const response = await getJson<ErrorJson>(`${url}${path}`);
       expect({ path, status: response.status }).toEqual({ path, status: 404 });
       expect(response.body.error.code).toBe("not_found");
