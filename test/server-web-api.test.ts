@@ -317,11 +317,13 @@ describe("GET /v1/stats?series=day", () => {
   }
 
   it("gives each group one point per UTC day, zero-filled, over the prompt's usage days", async () => {
-    const url = await serve(statsRepo());
+    const root = statsRepo();
+    const url = await serve(root);
     const { status, body } = await getJson<{
       prompts: { groups: { key: string; series: unknown[] }[] }[];
     }>(`${url}/v1/stats?series=day`);
     expect(status).toBe(200);
+    expect(body).toEqual(await cliJson(root, "stats", "--series", "day"));
     const groups = body.prompts[0]?.groups ?? [];
     expect(groups.map((group) => group.key)).toEqual(["v-one", "v-two"]);
     expect(groups[0]?.series).toEqual([
