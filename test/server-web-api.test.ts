@@ -120,7 +120,8 @@ describe("GET /v1/history/:name", () => {
       "ref_not_found",
       /^ref: no ref "v9"$/,
     );
-    for (const ref of ["--output=/tmp/x", "a..b", "a:b", "a b", "a@{1}", "a*", "x".repeat(300)]) {
+    const refused = ["--output=/tmp/x", "-x", "a..b", "a:b", "a b", "a\nb", "a\u0000b", "a@{1}"];
+    for (const ref of [...refused, "a*", "a?", "a[b", "a\\b", "x".repeat(257)]) {
       await expectError(
         `${url}/v1/history/greeting?ref=${encodeURIComponent(ref)}`,
         400,
