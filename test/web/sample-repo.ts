@@ -15,7 +15,10 @@ const PLANNER = shippedPrompt("planner");
 const PLANNER_MAIN = PLANNER.replace(
   "variables:\n",
   "variables:\n  conversation:\n    type: string\n    description: The conversation so far, oldest turn first.\n",
-).replace("{{user_query}}", "{{user_query}}\n\nConversation so far:\n{{conversation}}");
+).replace(
+  '    content: "{{user_query}}"',
+  "    content: |\n      Conversation so far:\n      {{conversation}}\n\n      Question: {{user_query}}",
+);
 
 export const ANSWERER_CONCISE_WEIGHT = 30;
 
