@@ -2,6 +2,9 @@
 // imported from ../src, so that the page and the server cannot disagree on its shape.
 import type { BundlePrompt } from "../../src/core/bundle.js";
 import type { Issue, VariableSpec } from "../../src/core/types.js";
+import type { DiffReport } from "../../src/cli/commands/diff.js";
+import type { DiffHunk, FieldChange, PromptDiff } from "../../src/core/diff.js";
+import type { PromptHistoryEntry } from "../../src/store/prompt-history.js";
 
 export type { Issue, VariableSpec };
 
@@ -27,3 +30,32 @@ export interface PromptList {
 
 /** `GET /v1/prompts/NAME`. */
 export type PromptDetail = BundlePrompt & { name: string; file: string; kind: "text" | "chat" };
+
+export type { PromptHistoryEntry };
+
+/** `GET /v1/history/NAME`: what `prompts log NAME --json` prints. */
+export interface PromptHistory {
+  name: string;
+  /** Newest first. */
+  versions: PromptHistoryEntry[];
+}
+
+export type { DiffReport, PromptDiff, DiffHunk, FieldChange };
+
+/** A branch or tag of `GET /v1/refs`. */
+// The server's `RefListing` (src/git/refs.ts) is on the API's branch; until it is merged here,
+// its shape is repeated: replace with `import type { RefListing } from "../../src/git/refs.js"`.
+export interface NamedRef {
+  name: string;
+  commit: string;
+  date: string;
+  subject: string;
+}
+
+/** `GET /v1/refs`. */
+export interface RefListing {
+  head: { branch: string | null; commit: string | null };
+  branches: NamedRef[];
+  tags: NamedRef[];
+  labels: { name: string; commit: string }[];
+}

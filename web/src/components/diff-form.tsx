@@ -1,0 +1,173 @@
+// The Diff page's form: FROM and TO (any ref, label, sha or `HEAD~1`; TO empty is the working
+// tree), an optional prompt, and for one prompt the variables to render both sides with.
+// Submitting navigates to the diff's own URL, so every comparison is a link.
+import { useState } from "preact/hooks";
+import { useLocation } from "preact-iso";
+import { queryString, useApi } from "../api.js";
+import type { RefListing } from "../types.js";
+
+/** What the diff page's URL asks for. */
+export interface DiffQuery {
+  from: string;
+  to: string;
+  names: string[];
+  /** `vars` as in the URL: JSON of prompt name → variables. */
+  vars: string;
+}
+
+export function diffQueryOf(search: string): DiffQuery {
+  const query = new URLSearchParams(search);
+  return {
+    from: query.get("from") ?? "",
+    to: query.get("to") ?? "",
+    names: query.getAll("name").filter((name) => name !== ""),
+    vars: query.get("vars") ?? "",
+  };
+}
+
+/** The page's URL (and the API's query) for a comparison. */
+export function diffSearch(query: DiffQuery): string {
+  return queryString({ from: query.from, to: query.to, name: query.names, vars: query.vars });
+}
+
+/** True for one prompt's name, not a glob or a list: variables are given per prompt. */
+function onePrompt(name: string): boolean {
+  return name.trim() !== "" && !/[*?\s]/.test(name.trim());
+}
+
+/** The variables of `name` in a `vars` JSON, pretty-printed for the textarea. */
+function variablesText(vars: string, name: string): string {
+  if (vars === "") return "";
+  try {
+    const parsed = JSON.parse(vars) as Record<string, unknown>;
+    const own = parsed[name];
+    return own === undefined ? vars : JSON.stringify(own, null, 2);
+  } catch {
+    return vars;
+  }
+}
+
+function RefOptions({ id, refs }: { id: string; refs: RefListing | undefined }) {
+  return (
+    <datalist id={id}>
+      <option value="HEAD">HEAD{refs?.head.branch ? ` (${refs.head.branch})` : ""}</option>
+      {refs?.branches.map((ref) => (
+        <option key={`b:${ref.name}`} value={ref.name}>
+          branch · {ref.subject}
+        </option>
+      ))}
+      {refs?.tags.map((ref) => (
+        <option key={`t:${ref.name}`} value={ref.name}>
+          tag · {ref.subject}
+        </option>
+      ))}
+      {refs?.labels.map((ref) => (
+        <option key={`l:${ref.name}`} value={ref.name}>
+          label · {ref.commit.slice(0, 7)}
+        </option>
+      ))}
+    </datalist>
+  );
+}
+
+export function DiffForm({ query }: { query: DiffQuery }) {
+  const { route } = useLocation();
+  const refs = useApi<RefListing>("/v1/refs");
+  const [from, setFrom] = useState(query.from);
+  const [to, setTo] = useState(query.to);
+  const [name, setName] = useState(query.names.join(" "));
+  const [variables, setVariables] = useState(
+    query.names.length === 1 ? variablesText(query.vars, query.names[0] as string) : "",
+  );
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const submit = (event: Event) => {
+    event.preventDefault();
+    const names = name.split(/\s+/).filter(Boolean);
+    let vars = "";
+    if (onePrompt(name) && variables.trim() !== "") {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(variables);
+      } catch (error) {
+        setProblem(`Variables: not JSON (${(error as Error).message})`);
+        return;
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        setProblem('Variables: must be a JSON object, e.g. {"user_query": "hello"}');
+        return;
+      }
+      vars = JSON.stringify({ [name.trim()]: parsed });
+    }
+    setProblem(null);
+    route(`/diff${diffSearch({ from: from.trim(), to: to.trim(), names, vars })}`);
+  };
+
+  return (
+    <form class="diff-form" onSubmit={submit}>
+      <div class="row">
+        <label>
+          From
+          <input
+            name="from"
+            list="diff-refs"
+            value={from}
+            placeholder="HEAD"
+            autoComplete="off"
+            spellcheck={false}
+            onInput={(event) => setFrom(event.currentTarget.value)}
+          />
+        </label>
+        <label>
+          To
+          <input
+            name="to"
+            list="diff-refs"
+            value={to}
+            placeholder="working tree"
+            autoComplete="off"
+            spellcheck={false}
+            onInput={(event) => setTo(event.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Prompt
+          <input
+            name="name"
+            value={name}
+            placeholder="all prompts"
+            autoComplete="off"
+            spellcheck={false}
+            onInput={(event) => setName(event.currentTarget.value)}
+          />
+        </label>
+        <button type="submit" class="primary">
+          Compare
+        </button>
+      </div>
+      <RefOptions id="diff-refs" refs={refs.data} />
+      <p class="hint muted">
+        A branch, tag, label, commit or <code>HEAD~1</code>; To left empty is the working tree.
+        Prompt takes names, folders and globs (<code>agents/*</code>), separated by spaces.
+      </p>
+      {onePrompt(name) && (
+        <label class="vars">
+          Variables for {name.trim()} (JSON, optional: shows the rendered difference)
+          <textarea
+            name="vars"
+            value={variables}
+            rows={4}
+            spellcheck={false}
+            placeholder='{"user_query": "What changed in v2?"}'
+            onInput={(event) => setVariables(event.currentTarget.value)}
+          />
+        </label>
+      )}
+      {problem && (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      )}
+    </form>
+  );
+}
