@@ -63,7 +63,7 @@ export function templateTags(template: string, delimiters?: [string, string]): T
       }
     }
   };
-  walk(Mustache.parse(template, tags) as unknown as Token[]);
+  walk(Mustache.parse(template, tags));
   return spans.sort((a, b) => a.start - b.start);
 }
 
