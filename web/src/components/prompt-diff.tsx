@@ -15,6 +15,14 @@ const STATUS_LETTER: Record<PromptDiff["status"], string> = {
   invalid: "!",
 };
 
+/** A side in words: its ref (with the commit when the ref is a name), or the working tree. */
+export function sideName(side: DiffReport["from"]): string {
+  if (side.ref === null) return "working tree";
+  return side.commit && side.commit !== side.ref && !side.commit.startsWith(side.ref)
+    ? `${side.ref} (${side.commit.slice(0, 7)})`
+    : side.ref.slice(0, 12);
+}
+
 /** `a → b`, or one version when both sides have the same. */
 export function versionsOf(entry: PromptDiff): string {
   const before = entry.from?.version ?? "none";
@@ -114,8 +122,10 @@ function RenderedDifference({ entry, report }: { entry: PromptDiff; report: Diff
   const errors = [
     rendered.fromError === undefined
       ? ""
-      : `cannot render at FROM: ${renderProblem(rendered.fromError)}`,
-    rendered.toError === undefined ? "" : `cannot render at TO: ${renderProblem(rendered.toError)}`,
+      : `cannot render at ${sideName(report.from)}: ${renderProblem(rendered.fromError)}`,
+    rendered.toError === undefined
+      ? ""
+      : `cannot render at ${sideName(report.to)}: ${renderProblem(rendered.toError)}`,
   ].filter((error) => error !== "");
   return (
     <div class="rendered">
@@ -139,7 +149,7 @@ function RenderedDifference({ entry, report }: { entry: PromptDiff; report: Diff
         ) : (
           <UnifiedDiff
             hunks={rendered.hunks}
-            label={`rendered text of ${entry.name}, ${report.from.ref ?? "working tree"} → ${report.to.ref ?? "working tree"}`}
+            label={`rendered text of ${entry.name}, ${sideName(report.from)} → ${sideName(report.to)}`}
           />
         ))}
     </div>

@@ -101,15 +101,8 @@ export function UnifiedDiff({ hunks, label }: { hunks: readonly DiffHunk[]; labe
               <tr key={row} class={line.kind}>
                 <td class="ln">{line.old ?? ""}</td>
                 <td class="ln">{line.new ?? ""}</td>
-                <td class="sign" aria-hidden="true">
-                  {SIGN[line.kind]}
-                </td>
-                <td class="code">
-                  {line.kind === "add" || line.kind === "del" ? (
-                    <span class="sr-only">{line.kind === "add" ? "added: " : "removed: "}</span>
-                  ) : null}
-                  {line.content}
-                </td>
+                <td class="sign">{SIGN[line.kind]}</td>
+                <td class="code">{line.content}</td>
               </tr>
             ))}
           </tbody>

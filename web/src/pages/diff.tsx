@@ -10,6 +10,7 @@ import {
   displayName,
   lineCounts,
   PromptDiffBody,
+  sideName,
   StatusBadge,
   versionsOf,
 } from "../components/prompt-diff.js";
@@ -20,13 +21,6 @@ import type { DiffReport, Issue, PromptDiff } from "../types.js";
 
 /** Prompts shown open; the rest are collapsed. */
 const OPEN_PROMPTS = 20;
-
-function sideName(side: DiffReport["from"]): string {
-  if (side.ref === null) return "working tree";
-  return side.commit && side.commit !== side.ref && !side.commit.startsWith(side.ref)
-    ? `${side.ref} (${side.commit.slice(0, 7)})`
-    : side.ref.slice(0, 12);
-}
 
 function Summary({ report }: { report: DiffReport }) {
   const { summary } = report;
