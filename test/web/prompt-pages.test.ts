@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { git } from "../helpers.js";
+import { git, gitRepo } from "../helpers.js";
 import { browserSession, HAS_CHROMIUM, PAGE_BUILT, screenshot } from "./harness.js";
 import { sampleRepo } from "./sample-repo.js";
 
@@ -73,6 +73,42 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Prompt page", () => {
     expect(await messages.nth(0).locator(".tpl.variable").allInnerTexts()).toEqual([
       "{{max_queries}}",
     ]);
+    expect(problems).toEqual([]);
+  });
+
+  it("respects a prompt's own delimiters, and shows a raw prompt as plain text", async () => {
+    const root = await sampleRepo();
+    writeFileSync(
+      join(root, "prompts", "jsx_helper.yaml"),
+      [
+        'delimiters: ["<%", "%>"]',
+        "variables: { component: string, props: array }",
+        "template: |",
+        '  Write <% component %> with style={{ color: "red" }}.',
+        "  <%! a comment %><%#props%>- <%name%><%/props%>",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(
+      join(root, "prompts", "verbatim.yaml"),
+      "raw: true\ntemplate: |\n  Keep {{this}} as it is.\n",
+    );
+    const { page, problems } = await session.open(root);
+    await page.goto("/prompts/jsx_helper");
+    const body = page.locator("pre.body");
+    await expect.poll(() => body.count()).toBe(1);
+    expect(await body.locator(".tpl.variable").allInnerTexts()).toEqual([
+      "<% component %>",
+      "<%name%>",
+    ]);
+    expect(await body.locator(".tpl.comment").allInnerTexts()).toEqual(["<%! a comment %>"]);
+    expect(await body.locator(".tpl.section").allInnerTexts()).toEqual(["<%#props%>"]);
+    expect(await body.locator(".tpl.close").allInnerTexts()).toEqual(["<%/props%>"]);
+    expect(await body.innerText()).toContain('style={{ color: "red" }}');
+
+    await page.goto("/prompts/verbatim");
+    await expect.poll(() => page.locator("pre.body").innerText()).toBe("Keep {{this}} as it is.\n");
+    expect(await page.locator("pre.body .tpl").count()).toBe(0);
     expect(problems).toEqual([]);
   });
 
@@ -208,6 +244,34 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Diff page", () => {
     await expect
       .poll(() => page.locator(".rendered .error").innerText())
       .toMatch(/^cannot render at v2 \([0-9a-f]{7}\): unknown variable "conversation"/);
+    expect(problems).toEqual([]);
+  });
+
+  it("collapses the prompts past the first 20, each drawn when opened, and fits 375 px", async () => {
+    const files: Record<string, string> = {};
+    for (let index = 0; index < 25; index++) {
+      const name = `bulk/p${String(index).padStart(2, "0")}`;
+      files[`prompts/${name}.yaml`] =
+        `template: "Say {{word}} once."\nvariables: { word: string }\n`;
+    }
+    const root = gitRepo([{ message: "Bulk prompts", files }]);
+    for (const file of Object.keys(files))
+      writeFileSync(
+        join(root, file),
+        readFileSync(join(root, file), "utf8").replace("once", "twice"),
+      );
+    const { page, problems } = await session.open(root, { width: 375, height: 740 });
+    await page.goto("/diff");
+    await expect.poll(() => page.locator(".diff-summary").innerText()).toContain("25");
+    expect(await page.locator("section.prompt-diff").count()).toBe(20);
+    const collapsed = page.locator("details.prompt-diff");
+    expect(await collapsed.count()).toBe(5);
+    expect(await collapsed.locator("table.udiff").count()).toBe(0);
+    await collapsed.first().locator("summary").click();
+    await expect
+      .poll(() => collapsed.first().locator("ins.word").allInnerTexts())
+      .toEqual(["twice"]);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
     expect(problems).toEqual([]);
   });
 
