@@ -4,6 +4,7 @@ import type { BundlePrompt } from "../../src/core/bundle.js";
 import type { Issue, VariableSpec } from "../../src/core/types.js";
 import type { DiffReport } from "../../src/cli/commands/diff.js";
 import type { DiffHunk, FieldChange, PromptDiff } from "../../src/core/diff.js";
+import type { RefListing } from "../../src/git/refs.js";
 import type { PromptHistoryEntry } from "../../src/store/prompt-history.js";
 
 export type { Issue, VariableSpec };
@@ -42,20 +43,5 @@ export interface PromptHistory {
 
 export type { DiffReport, PromptDiff, DiffHunk, FieldChange };
 
-/** A branch or tag of `GET /v1/refs`. */
-// The server's `RefListing` (src/git/refs.ts) is on the API's branch; until it is merged here,
-// its shape is repeated: replace with `import type { RefListing } from "../../src/git/refs.js"`.
-export interface NamedRef {
-  name: string;
-  commit: string;
-  date: string;
-  subject: string;
-}
-
 /** `GET /v1/refs`. */
-export interface RefListing {
-  head: { branch: string | null; commit: string | null };
-  branches: NamedRef[];
-  tags: NamedRef[];
-  labels: { name: string; commit: string }[];
-}
+export type { RefListing };
