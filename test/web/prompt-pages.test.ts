@@ -271,7 +271,14 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Diff page", () => {
     await expect
       .poll(() => collapsed.first().locator("ins.word").allInnerTexts())
       .toEqual(["twice"]);
+    // The overview, as --stat, leads to a collapsed prompt and opens it.
+    await page.locator(".diff-overview summary").click();
+    await page.locator(".diff-overview").getByRole("link", { name: "bulk/p24" }).click();
+    const last = page.locator("details.prompt-diff").last();
+    await expect.poll(() => last.locator("ins.word").allInnerTexts()).toEqual(["twice"]);
+    expect(await last.getAttribute("open")).toBe("");
     expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
+    await screenshot(page, "diff-375px");
     expect(problems).toEqual([]);
   });
 

@@ -2,7 +2,7 @@
 // diff` shows, from `GET /v1/diff`. The form writes the URL, so a comparison is a link. The first
 // prompts are shown open; past them each is a collapsed <details> drawn only when opened, so a
 // thousand changed prompts stay quick.
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { namePath, useApi } from "../api.js";
 import { DiffForm, diffQueryOf, diffSearch } from "../components/diff-form.js";
@@ -98,19 +98,95 @@ function PromptHeading({ entry }: { entry: PromptDiff }) {
   );
 }
 
-/** A prompt past the first ones: its heading, and its body once opened. */
+/** The anchor of a prompt's part of the page: the overview links to it. */
+function anchorOf(entry: PromptDiff): string {
+  return `p-${entry.name}`;
+}
+
+/** A prompt past the first ones: its heading, and its body once opened (or linked to). */
 function CollapsedPrompt(props: { entry: PromptDiff; report: DiffReport; varsGiven: boolean }) {
   const [open, setOpen] = useState(false);
+  const details = useRef<HTMLDetailsElement>(null);
+  const anchor = anchorOf(props.entry);
+  useEffect(() => {
+    // Opened when the overview's link (or a pasted URL) names it.
+    const openIfNamed = () => {
+      if (decodeURIComponent(location.hash.slice(1)) === anchor && details.current) {
+        details.current.open = true;
+        details.current.scrollIntoView();
+      }
+    };
+    openIfNamed();
+    window.addEventListener("hashchange", openIfNamed);
+    return () => window.removeEventListener("hashchange", openIfNamed);
+  }, [anchor]);
   return (
     <details
+      ref={details}
       class="prompt-diff"
-      id={`p-${props.entry.name}`}
+      id={anchor}
       onToggle={(event) => setOpen(event.currentTarget.open)}
     >
       <summary>
         <PromptHeading entry={props.entry} />
       </summary>
       {open && <PromptDiffBody {...props} />}
+    </details>
+  );
+}
+
+/** One line per prompt, as `prompts diff --stat`: a way to the one that matters among many. */
+function Overview({ prompts }: { prompts: PromptDiff[] }) {
+  return (
+    <details class="diff-overview" open={prompts.length <= OPEN_PROMPTS}>
+      <summary>
+        {prompts.length} prompt{prompts.length === 1 ? "" : "s"} differ
+      </summary>
+      <div class="table-scroll">
+        <table class="diff-stat">
+          <thead>
+            <tr>
+              <th scope="col">Status</th>
+              <th scope="col">Prompt</th>
+              <th scope="col">Version</th>
+              <th scope="col" class="num">
+                Lines
+              </th>
+              <th scope="col" class="num">
+                Fields
+              </th>
+              <th scope="col">Breaking</th>
+            </tr>
+          </thead>
+          <tbody>
+            {prompts.map((entry) => {
+              const { added, removed } = lineCounts(entry);
+              return (
+                <tr key={entry.name}>
+                  <td>
+                    <StatusBadge entry={entry} />
+                  </td>
+                  <th scope="row">
+                    <a href={`#${anchorOf(entry)}`}>{displayName(entry)}</a>
+                  </th>
+                  <td>
+                    <code class="versions">{versionsOf(entry)}</code>
+                  </td>
+                  <td class="num counts">
+                    {entry.bodies.length > 0 && (
+                      <>
+                        <span class="plus">+{added}</span> <span class="minus">−{removed}</span>
+                      </>
+                    )}
+                  </td>
+                  <td class="num">{entry.fields.length || ""}</td>
+                  <td class="error">{entry.breaking.length > 0 ? entry.breaking.length : ""}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
     </details>
   );
 }
@@ -122,8 +198,9 @@ function Report({ report, varsGiven }: { report: DiffReport; varsGiven: boolean 
       <Summary report={report} />
       <SideIssues title={`FROM (${sideName(report.from)})`} issues={report.issues.from} />
       <SideIssues title={`TO (${sideName(report.to)})`} issues={report.issues.to} />
+      {report.prompts.length > 1 && <Overview prompts={report.prompts} />}
       {first.map((entry) => (
-        <section key={entry.name} class="prompt-diff" id={`p-${entry.name}`}>
+        <section key={entry.name} class="prompt-diff" id={anchorOf(entry)}>
           <h3>
             <PromptHeading entry={entry} />
           </h3>
