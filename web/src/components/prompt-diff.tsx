@@ -61,6 +61,23 @@ function FieldValue({ value }: { value: FieldChange["from"] }) {
   if (value === undefined) return <span class="muted">—</span>;
   if (typeof value === "string")
     return value.includes("\n") ? <pre class="value">{value}</pre> : <code>{value}</code>;
+  // An object (a variable's spec, a variant) reads better as its keys than as one line of JSON.
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return <code>{"{}"}</code>;
+    return (
+      <dl class="value">
+        {entries.map(([key, inner]) => (
+          <div key={key}>
+            <dt>{key}</dt>
+            <dd>
+              <FieldValue value={inner} />
+            </dd>
+          </div>
+        ))}
+      </dl>
+    );
+  }
   return <code>{JSON.stringify(value)}</code>;
 }
 
@@ -68,7 +85,7 @@ function FieldChanges({ fields }: { fields: FieldChange[] }) {
   if (fields.length === 0) return null;
   return (
     <div class="table-scroll">
-      <table class="fields">
+      <table class="fields stack">
         <thead>
           <tr>
             <th scope="col">Field</th>
@@ -83,11 +100,11 @@ function FieldChanges({ fields }: { fields: FieldChange[] }) {
               <th scope="row">
                 <code>{field.path}</code>
               </th>
-              <td>{field.change}</td>
-              <td>
+              <td data-label="Change">{field.change}</td>
+              <td data-label="From">
                 <FieldValue value={field.from} />
               </td>
-              <td>
+              <td data-label="To">
                 <FieldValue value={field.to} />
               </td>
             </tr>

@@ -46,7 +46,7 @@ export function HistoryPage({ name }: { name: string }) {
         {versions.length} version{versions.length === 1 ? "" : "s"}, newest first.
       </p>
       <div class="table-scroll">
-        <table class="history">
+        <table class="history stack">
           <thead>
             <tr>
               <th scope="col">Version</th>
@@ -67,17 +67,17 @@ export function HistoryPage({ name }: { name: string }) {
                     <code>{entry.version ?? "—"}</code>
                     <StateTag entry={entry} />
                   </th>
-                  <td>
+                  <td data-label="Commit">
                     <code title={entry.commit}>{entry.commit.slice(0, 7)}</code>
                   </td>
-                  <td>
+                  <td data-label="Date">
                     <time dateTime={entry.date} title={entry.date}>
                       {entry.date.slice(0, 10)}
                     </time>
                   </td>
-                  <td>{entry.author}</td>
-                  <td>{entry.subject}</td>
-                  <td>{entry.tag ?? ""}</td>
+                  <td data-label="Author">{entry.author}</td>
+                  <td data-label="Subject">{entry.subject}</td>
+                  <td data-label="Tag">{entry.tag ?? ""}</td>
                   <td class="links">
                     {previous ? (
                       <a

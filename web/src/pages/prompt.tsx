@@ -152,7 +152,7 @@ function VariablesTable({ variables }: { variables: Record<string, VariableSpec>
         <p class="muted">None declared.</p>
       ) : (
         <div class="table-scroll">
-          <table class="variables">
+          <table class="variables stack">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -168,10 +168,14 @@ function VariablesTable({ variables }: { variables: Record<string, VariableSpec>
                   <th scope="row">
                     <code class="var-name">{variable}</code>
                   </th>
-                  <td>{spec.type}</td>
-                  <td>{spec.required && spec.default === undefined ? "yes" : "no"}</td>
-                  <td>{spec.default === undefined ? "" : <code>{shown(spec.default)}</code>}</td>
-                  <td>{spec.description ?? ""}</td>
+                  <td data-label="Type">{spec.type}</td>
+                  <td data-label="Required">
+                    {spec.required && spec.default === undefined ? "yes" : "no"}
+                  </td>
+                  <td data-label="Default">
+                    {spec.default === undefined ? "" : <code>{shown(spec.default)}</code>}
+                  </td>
+                  <td data-label="Description">{spec.description ?? ""}</td>
                 </tr>
               ))}
             </tbody>
