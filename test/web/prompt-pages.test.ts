@@ -175,6 +175,20 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the History page", () => {
     expect(await page.locator("table.fields").innerText()).toContain("description");
     expect(problems).toEqual([]);
   });
+
+  it("marks a version where the prompt was deleted", async () => {
+    const root = await sampleRepo();
+    git(root, "rm", "-q", "prompts/caller.yaml");
+    git(root, "commit", "-qm", "caller: retired");
+    const { page, problems } = await session.open(root);
+    await page.goto("/history/caller");
+    const rows = page.locator("table.history tbody tr");
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.nth(0).getAttribute("class")).toBe("deleted");
+    expect(await rows.nth(0).locator("th").innerText()).toMatch(/deleted/);
+    expect(await rows.nth(0).innerText()).toContain("caller: retired");
+    expect(problems).toEqual([]);
+  });
 });
 
 describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Diff page", () => {
