@@ -221,6 +221,13 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Diff page", () => {
     await expect.poll(() => page.locator("section.prompt-diff").count()).toBe(1);
     expect(await page.getByLabel("From").inputValue()).toBe("v2");
     expect(await page.getByLabel("Prompt").inputValue()).toBe("planner");
+    // The other way round: the variable goes, which breaks callers that pass it.
+    await page.getByRole("button", { name: "Swap sides" }).click();
+    await page.getByRole("button", { name: "Compare" }).click();
+    await expect.poll(() => new URL(page.url()).search).toBe("?from=main&to=v2&name=planner");
+    await expect
+      .poll(() => page.locator("ul.breaking").innerText())
+      .toBe('breaking: variable "conversation" removed');
     expect(problems).toEqual([]);
   });
 

@@ -141,6 +141,20 @@ export function DiffForm({ query }: { query: DiffQuery }) {
             onInput={(event) => setName(event.currentTarget.value)}
           />
         </label>
+        <button
+          type="button"
+          aria-label="Swap sides"
+          title={
+            to.trim() === "" ? "The working tree can only be To" : "Compare the other way round"
+          }
+          disabled={to.trim() === ""}
+          onClick={() => {
+            setFrom(to);
+            setTo(from.trim() === "" ? "HEAD" : from);
+          }}
+        >
+          ⇄ Swap
+        </button>
         <button type="submit" class="primary">
           Compare
         </button>
