@@ -241,6 +241,13 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Diff page", () => {
     );
     const { page, problems } = await session.open(root);
     await page.goto("/diff?from=main&name=planner");
+    // The declared variables, with their defaults, to start from.
+    await page.getByRole("button", { name: "Fill in its variables" }).click();
+    expect(JSON.parse(await page.getByLabel(/Variables for planner/).inputValue())).toEqual({
+      user_query: "",
+      conversation: "",
+      max_queries: 3,
+    });
     await page
       .getByLabel(/Variables for planner/)
       .fill('{"user_query": "Which Node versions are supported?", "conversation": "(none yet)"}');

@@ -4,7 +4,7 @@
 import { useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { queryString, useApi } from "../api.js";
-import type { RefListing } from "../types.js";
+import type { PromptList, RefListing, VariableSpec } from "../types.js";
 
 /** What the diff page's URL asks for. */
 export interface DiffQuery {
@@ -47,6 +47,15 @@ function variablesText(vars: string, name: string): string {
   }
 }
 
+/** A value of each declared variable to start from: its default, or an empty one of its type. */
+function variablesSkeleton(variables: Record<string, VariableSpec>): string {
+  const EMPTY = { string: "", number: 0, boolean: false, array: [], object: {} } as const;
+  const skeleton = Object.fromEntries(
+    Object.entries(variables).map(([name, spec]) => [name, spec.default ?? EMPTY[spec.type]]),
+  );
+  return JSON.stringify(skeleton, null, 2);
+}
+
 function RefOptions({ id, refs }: { id: string; refs: RefListing | undefined }) {
   return (
     <datalist id={id}>
@@ -73,6 +82,10 @@ function RefOptions({ id, refs }: { id: string; refs: RefListing | undefined }) 
 export function DiffForm({ query }: { query: DiffQuery }) {
   const { route } = useLocation();
   const refs = useApi<RefListing>("/v1/refs");
+  // The prompts' names (to pick from) and variables (to fill in): asked for once a prompt is
+  // named or its field is focused, not on every visit of the page.
+  const [wantPrompts, setWantPrompts] = useState(query.names.length > 0);
+  const prompts = useApi<PromptList>(wantPrompts ? "/v1/prompts" : null);
   const [from, setFrom] = useState(query.from);
   const [to, setTo] = useState(query.to);
   const [name, setName] = useState(query.names.join(" "));
@@ -80,6 +93,10 @@ export function DiffForm({ query }: { query: DiffQuery }) {
     query.names.length === 1 ? variablesText(query.vars, query.names[0] as string) : "",
   );
   const [problem, setProblem] = useState<string | null>(null);
+
+  const declared = onePrompt(name)
+    ? prompts.data?.prompts.find((prompt) => prompt.name === name.trim())?.variables
+    : undefined;
 
   const submit = (event: Event) => {
     event.preventDefault();
@@ -136,8 +153,10 @@ export function DiffForm({ query }: { query: DiffQuery }) {
             name="name"
             value={name}
             placeholder="all prompts"
+            list="diff-prompts"
             autoComplete="off"
             spellcheck={false}
+            onFocus={() => setWantPrompts(true)}
             onInput={(event) => setName(event.currentTarget.value)}
           />
         </label>
@@ -160,6 +179,11 @@ export function DiffForm({ query }: { query: DiffQuery }) {
         </button>
       </div>
       <RefOptions id="diff-refs" refs={refs.data} />
+      <datalist id="diff-prompts">
+        {prompts.data?.prompts.map((prompt) => (
+          <option key={prompt.name} value={prompt.name} />
+        ))}
+      </datalist>
       <p class="hint muted">
         A branch, tag, label, commit or <code>HEAD~1</code>; To left empty is the working tree.
         Prompt takes names, folders and globs (<code>agents/*</code>), separated by spaces.
@@ -176,6 +200,11 @@ export function DiffForm({ query }: { query: DiffQuery }) {
             onInput={(event) => setVariables(event.currentTarget.value)}
           />
         </label>
+      )}
+      {declared && (
+        <button type="button" onClick={() => setVariables(variablesSkeleton(declared))}>
+          Fill in its variables
+        </button>
       )}
       {problem && (
         <p class="error" role="alert">
