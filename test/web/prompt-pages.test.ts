@@ -112,18 +112,31 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Prompt page", () => {
     expect(problems).toEqual([]);
   });
 
-  it("shows an invalid file's errors above the version still served, and a 404 for an unknown name", async () => {
+  it("follows edits; shows an invalid file's errors above the version served and in a diff; 404 for an unknown name", async () => {
     const root = await sampleRepo();
     const { page, problems } = await session.open(root);
     await page.goto("/prompts/caller");
     await expect.poll(() => page.locator("pre.body").count()).toBe(1);
     const file = join(root, "prompts", "caller.yaml");
-    writeFileSync(file, `${readFileSync(file, "utf8")}\nvariables: [unclosed\n`);
+    const original = readFileSync(file, "utf8");
+    // An edit on disk shows without a reload.
+    writeFileSync(file, original.replace("Rules:", "Rules to follow:"));
+    await expect.poll(() => page.locator("pre.body").innerText()).toContain("Rules to follow:");
+    writeFileSync(file, `${original}\nvariables: [unclosed\n`);
     const errors = page.locator(".file-errors");
     await expect.poll(() => errors.innerText()).toMatch(/prompts\/caller\.yaml:\d+:\d+: /);
     expect(await errors.innerText()).toContain("last good version");
     // The served version stays below.
     expect(await page.locator("pre.body").innerText()).toContain("{{> shared/tool_rules}}");
+
+    // The diff against the working tree lists that side's file errors and says why caller is
+    // not compared.
+    await page.goto("/diff");
+    const toIssues = page.locator(".file-errors", { hasText: "TO (working tree)" });
+    await expect.poll(() => toIssues.innerText()).toMatch(/prompts\/caller\.yaml:\d+:\d+: /);
+    expect(await page.locator("section.prompt-diff", { hasText: "caller" }).innerText()).toContain(
+      "Invalid at TO",
+    );
 
     await page.goto("/prompts/no/such/prompt");
     await expect
