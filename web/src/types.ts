@@ -3,7 +3,7 @@
 import type { BundlePrompt } from "../../src/core/bundle.js";
 import type { Issue, VariableSpec } from "../../src/core/types.js";
 import type { DiffReport } from "../../src/cli/commands/diff.js";
-import type { DiffHunk, FieldChange, PromptDiff } from "../../src/core/diff.js";
+import type { BodyDiff, DiffHunk, FieldChange, PromptDiff } from "../../src/core/diff.js";
 import type { RefListing } from "../../src/git/refs.js";
 import type { PromptHistoryEntry } from "../../src/store/prompt-history.js";
 
@@ -41,7 +41,7 @@ export interface PromptHistory {
   versions: PromptHistoryEntry[];
 }
 
-export type { DiffReport, PromptDiff, DiffHunk, FieldChange };
+export type { BodyDiff, DiffReport, PromptDiff, DiffHunk, FieldChange };
 
 /** `GET /v1/refs`. */
 export type { RefListing };

@@ -79,6 +79,76 @@ function RefOptions({ id, refs }: { id: string; refs: RefListing | undefined }) 
   );
 }
 
+/** The `vars` of the URL for one prompt's variables typed as JSON, or why they are not usable. */
+function varsOf(name: string, text: string): { vars: string } | { problem: string } {
+  if (!onePrompt(name) || text.trim() === "") return { vars: "" };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { problem: `Variables: not JSON (${(error as Error).message})` };
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    return { problem: 'Variables: must be a JSON object, e.g. {"user_query": "hello"}' };
+  return { vars: JSON.stringify({ [name.trim()]: parsed }) };
+}
+
+/** A side's field: free text, with the repository's refs offered. */
+function RefField(props: {
+  label: string;
+  name: string;
+  value: string;
+  placeholder: string;
+  onInput: (value: string) => void;
+}) {
+  return (
+    <label>
+      {props.label}
+      <input
+        name={props.name}
+        list="diff-refs"
+        value={props.value}
+        placeholder={props.placeholder}
+        autoComplete="off"
+        spellcheck={false}
+        onInput={(event) => props.onInput(event.currentTarget.value)}
+      />
+    </label>
+  );
+}
+
+/** The variables of the one prompt chosen, as JSON, and a button to start from its declaration. */
+function VariablesField(props: {
+  name: string;
+  value: string;
+  declared: Record<string, VariableSpec> | undefined;
+  onInput: (value: string) => void;
+}) {
+  return (
+    <>
+      <label class="vars">
+        Variables for {props.name} (JSON, optional: shows the rendered difference)
+        <textarea
+          name="vars"
+          value={props.value}
+          rows={4}
+          spellcheck={false}
+          placeholder='{"user_query": "What changed in v2?"}'
+          onInput={(event) => props.onInput(event.currentTarget.value)}
+        />
+      </label>
+      {props.declared && (
+        <button
+          type="button"
+          onClick={() => props.onInput(variablesSkeleton(props.declared ?? {}))}
+        >
+          Fill in its variables
+        </button>
+      )}
+    </>
+  );
+}
+
 export function DiffForm({ query }: { query: DiffQuery }) {
   const { route } = useLocation();
   const refs = useApi<RefListing>("/v1/refs");
@@ -93,60 +163,27 @@ export function DiffForm({ query }: { query: DiffQuery }) {
     query.names.length === 1 ? variablesText(query.vars, query.names[0] as string) : "",
   );
   const [problem, setProblem] = useState<string | null>(null);
-
   const declared = onePrompt(name)
     ? prompts.data?.prompts.find((prompt) => prompt.name === name.trim())?.variables
     : undefined;
 
   const submit = (event: Event) => {
     event.preventDefault();
-    const names = name.split(/\s+/).filter(Boolean);
-    let vars = "";
-    if (onePrompt(name) && variables.trim() !== "") {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(variables);
-      } catch (error) {
-        setProblem(`Variables: not JSON (${(error as Error).message})`);
-        return;
-      }
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        setProblem('Variables: must be a JSON object, e.g. {"user_query": "hello"}');
-        return;
-      }
-      vars = JSON.stringify({ [name.trim()]: parsed });
+    const checked = varsOf(name, variables);
+    if ("problem" in checked) {
+      setProblem(checked.problem);
+      return;
     }
     setProblem(null);
-    route(`/diff${diffSearch({ from: from.trim(), to: to.trim(), names, vars })}`);
+    const names = name.split(/\s+/).filter(Boolean);
+    route(`/diff${diffSearch({ from: from.trim(), to: to.trim(), names, vars: checked.vars })}`);
   };
 
   return (
     <form class="diff-form" onSubmit={submit}>
       <div class="row">
-        <label>
-          From
-          <input
-            name="from"
-            list="diff-refs"
-            value={from}
-            placeholder="HEAD"
-            autoComplete="off"
-            spellcheck={false}
-            onInput={(event) => setFrom(event.currentTarget.value)}
-          />
-        </label>
-        <label>
-          To
-          <input
-            name="to"
-            list="diff-refs"
-            value={to}
-            placeholder="working tree"
-            autoComplete="off"
-            spellcheck={false}
-            onInput={(event) => setTo(event.currentTarget.value)}
-          />
-        </label>
+        <RefField label="From" name="from" value={from} placeholder="HEAD" onInput={setFrom} />
+        <RefField label="To" name="to" value={to} placeholder="working tree" onInput={setTo} />
         <label>
           Prompt
           <input
@@ -189,22 +226,12 @@ export function DiffForm({ query }: { query: DiffQuery }) {
         Prompt takes names, folders and globs (<code>agents/*</code>), separated by spaces.
       </p>
       {onePrompt(name) && (
-        <label class="vars">
-          Variables for {name.trim()} (JSON, optional: shows the rendered difference)
-          <textarea
-            name="vars"
-            value={variables}
-            rows={4}
-            spellcheck={false}
-            placeholder='{"user_query": "What changed in v2?"}'
-            onInput={(event) => setVariables(event.currentTarget.value)}
-          />
-        </label>
-      )}
-      {declared && (
-        <button type="button" onClick={() => setVariables(variablesSkeleton(declared))}>
-          Fill in its variables
-        </button>
+        <VariablesField
+          name={name.trim()}
+          value={variables}
+          declared={declared}
+          onInput={setVariables}
+        />
       )}
       {problem && (
         <p class="error" role="alert">

@@ -3,7 +3,7 @@
 // include it, and the rendered difference when variables were given.
 import { Fragment } from "preact";
 import { namePath } from "../api.js";
-import type { DiffReport, FieldChange, PromptDiff } from "../types.js";
+import type { BodyDiff, DiffReport, FieldChange, PromptDiff } from "../types.js";
 import { UnifiedDiff } from "./unified-diff.js";
 
 const STATUS_LETTER: Record<PromptDiff["status"], string> = {
@@ -173,6 +173,22 @@ function RenderedDifference({ entry, report }: { entry: PromptDiff; report: Diff
   );
 }
 
+/** The line diff of one body (the template, a message, a variant's), with its counts. */
+function BodyDifference({ name, body }: { name: string; body: BodyDiff }) {
+  return (
+    <div class="body-diff">
+      <h4>
+        <code>{body.path}</code>
+        {body.role && <span class="role">{body.role}</span>}
+        <span class="counts">
+          <span class="plus">+{body.added}</span> <span class="minus">−{body.removed}</span>
+        </span>
+      </h4>
+      <UnifiedDiff hunks={body.hunks} label={`${name} ${body.path}`} />
+    </div>
+  );
+}
+
 /** Everything about one prompt's difference, below its heading. */
 export function PromptDiffBody({
   entry,
@@ -218,16 +234,7 @@ export function PromptDiffBody({
         </p>
       )}
       {entry.bodies.map((body) => (
-        <div key={body.path} class="body-diff">
-          <h4>
-            <code>{body.path}</code>
-            {body.role && <span class="role">{body.role}</span>}
-            <span class="counts">
-              <span class="plus">+{body.added}</span> <span class="minus">−{body.removed}</span>
-            </span>
-          </h4>
-          <UnifiedDiff hunks={body.hunks} label={`${entry.name} ${body.path}`} />
-        </div>
+        <BodyDifference key={body.path} name={entry.name} body={body} />
       ))}
       <RenderedDifference entry={entry} report={report} />
       {varsGiven && compared && !entry.rendered && (

@@ -59,48 +59,62 @@ export function HistoryPage({ name }: { name: string }) {
             </tr>
           </thead>
           <tbody>
-            {versions.map((entry, index) => {
-              const previous = versions[index + 1];
-              return (
-                <tr key={entry.commit} class={entry.state === "valid" ? undefined : entry.state}>
-                  <th scope="row">
-                    <code>{entry.version ?? "—"}</code>
-                    <StateTag entry={entry} />
-                  </th>
-                  <td data-label="Commit">
-                    <code title={entry.commit}>{entry.commit.slice(0, 7)}</code>
-                  </td>
-                  <td data-label="Date">
-                    <time dateTime={entry.date} title={entry.date}>
-                      {entry.date.slice(0, 10)}
-                    </time>
-                  </td>
-                  <td data-label="Author">{entry.author}</td>
-                  <td data-label="Subject">{entry.subject}</td>
-                  <td data-label="Tag">{entry.tag ?? ""}</td>
-                  <td class="links">
-                    {previous ? (
-                      <a
-                        href={diffHref(name, previous.commit, entry.commit)}
-                        title={`diff ${previous.commit.slice(0, 7)}..${entry.commit.slice(0, 7)}`}
-                      >
-                        vs previous
-                      </a>
-                    ) : (
-                      <span class="muted">first version</span>
-                    )}
-                    {index === 0 && (
-                      <a href={`/diff${queryString({ from: entry.commit, name })}`}>
-                        vs working tree
-                      </a>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
+            {versions.map((entry, index) => (
+              <HistoryRow
+                key={entry.commit}
+                name={name}
+                entry={entry}
+                previous={versions[index + 1]}
+                newest={index === 0}
+              />
+            ))}
           </tbody>
         </table>
       </div>
     </section>
+  );
+}
+
+/** One version: its commit, and links to its diff with the version before (and the tree). */
+function HistoryRow(props: {
+  name: string;
+  entry: PromptHistoryEntry;
+  previous: PromptHistoryEntry | undefined;
+  newest: boolean;
+}) {
+  const { name, entry, previous } = props;
+  return (
+    <tr class={entry.state === "valid" ? undefined : entry.state}>
+      <th scope="row">
+        <code>{entry.version ?? "—"}</code>
+        <StateTag entry={entry} />
+      </th>
+      <td data-label="Commit">
+        <code title={entry.commit}>{entry.commit.slice(0, 7)}</code>
+      </td>
+      <td data-label="Date">
+        <time dateTime={entry.date} title={entry.date}>
+          {entry.date.slice(0, 10)}
+        </time>
+      </td>
+      <td data-label="Author">{entry.author}</td>
+      <td data-label="Subject">{entry.subject}</td>
+      <td data-label="Tag">{entry.tag ?? ""}</td>
+      <td class="links">
+        {previous ? (
+          <a
+            href={diffHref(name, previous.commit, entry.commit)}
+            title={`diff ${previous.commit.slice(0, 7)}..${entry.commit.slice(0, 7)}`}
+          >
+            vs previous
+          </a>
+        ) : (
+          <span class="muted">first version</span>
+        )}
+        {props.newest && (
+          <a href={`/diff${queryString({ from: entry.commit, name })}`}>vs working tree</a>
+        )}
+      </td>
+    </tr>
   );
 }
