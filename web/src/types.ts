@@ -2,6 +2,10 @@
 // imported from ../src, so that the page and the server cannot disagree on its shape.
 import type { BundlePrompt } from "../../src/core/bundle.js";
 import type { Issue, VariableSpec } from "../../src/core/types.js";
+import type { DiffReport } from "../../src/cli/commands/diff.js";
+import type { BodyDiff, DiffHunk, FieldChange, PromptDiff } from "../../src/core/diff.js";
+import type { RefListing } from "../../src/git/refs.js";
+import type { PromptHistoryEntry } from "../../src/store/prompt-history.js";
 
 export type { Issue, VariableSpec };
 
@@ -27,3 +31,17 @@ export interface PromptList {
 
 /** `GET /v1/prompts/NAME`. */
 export type PromptDetail = BundlePrompt & { name: string; file: string; kind: "text" | "chat" };
+
+export type { PromptHistoryEntry };
+
+/** `GET /v1/history/NAME`: what `prompts log NAME --json` prints. */
+export interface PromptHistory {
+  name: string;
+  /** Newest first. */
+  versions: PromptHistoryEntry[];
+}
+
+export type { BodyDiff, DiffReport, PromptDiff, DiffHunk, FieldChange };
+
+/** `GET /v1/refs`. */
+export type { RefListing };
