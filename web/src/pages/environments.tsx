@@ -99,7 +99,9 @@ function MoveHistory({ moves }: { moves: LabelMove[] }) {
   return (
     <div class="table-scroll">
       <table class="moves">
-        <caption>History ({moves.length} moves, newest first)</caption>
+        <caption>
+          History ({moves.length} {moves.length === 1 ? "move" : "moves"}, newest first)
+        </caption>
         <thead>
           <tr>
             <th scope="col">When</th>
@@ -179,9 +181,11 @@ function MovePreview({
           onChoose({ to: typed.trim() });
         }}
       >
-        <label>
-          Label
+        <div class="field">
+          {/* Named by its own label alone (not its options): for/id, not wrapped. */}
+          <label for="move-label">Label</label>
           <select
+            id="move-label"
             value={label}
             onChange={(event) => onChoose({ label: event.currentTarget.value })}
           >
@@ -191,7 +195,7 @@ function MovePreview({
               </option>
             ))}
           </select>
-        </label>
+        </div>
         <label>
           Move to (branch, tag, label or commit)
           <input
