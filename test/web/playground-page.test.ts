@@ -1,6 +1,7 @@
 // The Playground in real Chromium: typed inputs, the same text as `prompts render`, no usage
 // logged, a missing variable named, and a "Copy as curl" that gives the same text when run.
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -57,7 +58,11 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Playground page", { timeout: 
     await page.getByRole("button", { name: "curl", exact: true }).click();
     const curl = await page.locator(".copy-as pre").innerText();
     expect(curl).toContain(`${url}/v1/prompts/answerer_prompt/render`);
-    const answer = JSON.parse(execFileSync("bash", ["-c", curl], { encoding: "utf8" })) as {
+    const answer = JSON.parse(
+      // Async: the server answering it runs in this process.
+      (await promisify(execFile)("bash", ["-c", curl], { encoding: "utf8", timeout: 15_000 }))
+        .stdout,
+    ) as {
       text: string;
       variant: string;
     };
