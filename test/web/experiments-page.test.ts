@@ -53,14 +53,16 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Experiments page", { timeout:
     // The charts are drawn: canvases with pixels that are not all blank.
     const canvases = page.locator(".series-chart canvas");
     await poll(() => canvases.count()).toBe(2);
-    const inked = await canvases.first().evaluate((canvas: HTMLCanvasElement) => {
-      const context = canvas.getContext("2d");
+    // Counted in the page (the test's own types know no canvas): pixels not left transparent.
+    const inked = await page.evaluate(`(() => {
+      const canvas = document.querySelector(".series-chart canvas");
+      const context = canvas && canvas.getContext("2d");
       if (!context || canvas.width === 0) return 0;
-      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+      const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
       let count = 0;
-      for (let index = 3; index < data.length; index += 4) if ((data[index] ?? 0) > 0) count++;
+      for (let index = 3; index < data.length; index += 4) if (data[index] > 0) count++;
       return count;
-    });
+    })()`);
     expect(inked).toBeGreaterThan(100);
     expect(await page.locator(".u-legend").first().innerText()).toContain("concise");
     await page.getByText("The numbers per day (table)").click();

@@ -68,7 +68,10 @@ export function IntervalPlot({
   const ticks = ticksOf(low, high);
   return (
     <figure class="interval-plot">
-      <figcaption>{title}</figcaption>
+      <figcaption>
+        {title}
+        {referenceLabel && <span class="muted"> (dashed line: {referenceLabel})</span>}
+      </figcaption>
       <div class="interval-rows">
         {rows.map((row) => (
           <div class="interval-row" key={row.key}>
@@ -105,7 +108,7 @@ export function IntervalPlot({
               </span>
             ))}
           </span>
-          <span class="interval-text muted">{referenceLabel ?? ""}</span>
+          <span class="interval-text" />
         </div>
       </div>
     </figure>

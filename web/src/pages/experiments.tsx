@@ -257,14 +257,14 @@ function ExperimentReport({ report, prompt }: { report: StatsReport; prompt: Pro
               rows={successVersus.map(({ group, text }) => versusRow(group, "success", text))}
               format={(value) => `${value > 0 ? "+" : ""}${Math.round(value * 100)} pts`}
               reference={0}
-              referenceLabel="0 = no difference"
+              referenceLabel="no difference"
             />
             <IntervalPlot
               title={`Mean score: difference to ${prompt.control ?? "control"}`}
               rows={scoreVersus.map(({ group, text }) => versusRow(group, "score", text))}
               format={(value) => `${value > 0 ? "+" : ""}${value.toFixed(2)}`}
               reference={0}
-              referenceLabel="0 = no difference"
+              referenceLabel="no difference"
             />
           </>
         )}
