@@ -246,6 +246,42 @@ describe("content-type of POST bodies", () => {
   });
 });
 
+describe("requests a browser makes for another site's page", () => {
+  const fromSite = (site: string, mode: string, origin?: string) => ({
+    "sec-fetch-site": site,
+    "sec-fetch-mode": mode,
+    ...(origin === undefined ? {} : { origin }),
+  });
+
+  it("are 403 unless they are the user's own GET navigation or come from a --cors origin", async () => {
+    const { url } = await serve(tempDir(PROMPTS), { corsOrigins: [APP] });
+    for (const [site, mode, origin, path, status] of [
+      ["cross-site", "no-cors", undefined, "/v1/bundle", 403],
+      ["same-site", "cors", "http://localhost:3000", "/v1/prompts", 403],
+      ["cross-site", "cors", "https://evil.example", "/v1/prompts", 403],
+      ["cross-site", "navigate", undefined, "/v1/bundle", 200],
+      ["cross-site", "cors", APP, "/v1/prompts", 200],
+      ["same-origin", "cors", undefined, "/v1/prompts", 200],
+      ["none", "navigate", undefined, "/v1/bundle", 200],
+    ] as const) {
+      const answer = await exchange(url, path, { headers: fromSite(site, mode, origin) });
+      expect({ site, mode, origin, status: answer.status }).toEqual({ site, mode, origin, status });
+      if (status === 403) {
+        expect(JSON.parse(answer.text)).toEqual({
+          error: { code: "cross_site_refused", message: expect.stringContaining("--cors ORIGIN") },
+        });
+      }
+    }
+    // A form another site posts is a navigation too, but not a GET.
+    const posted = await exchange(url, "/v1/usage", {
+      method: "POST",
+      headers: { ...fromSite("cross-site", "navigate"), "content-type": "application/json" },
+      body: "[]",
+    });
+    expect(posted.status).toBe(403);
+  });
+});
+
 describe("CORS", () => {
   const preflight = (url: string, origin: string, path = "/v1/usage") =>
     exchange(url, path, {

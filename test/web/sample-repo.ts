@@ -11,17 +11,14 @@ const ANSWERER = shippedPrompt("answerer_prompt");
 /** The answerer before its A/B test: the shipped prompt without its variants. */
 const ANSWERER_V1 = ANSWERER.slice(0, ANSWERER.indexOf("variants:"));
 const PLANNER = shippedPrompt("planner");
-/**
- * The planner on main: a new required variable, a breaking change for its callers; the system
- * message reworded (a changed line, so the diff marks words) and the user message given the
- * conversation (YAML escapes inside the double-quoted scalar: a raw newline there is invalid).
- */
+/** The planner on main: a new required variable, a breaking change for its callers. */
 const PLANNER_MAIN = PLANNER.replace(
   "variables:\n",
   "variables:\n  conversation:\n    type: string\n    description: The conversation so far, oldest turn first.\n",
-)
-  .replace("Given a user's question, write", "Given a user's question and the conversation, write")
-  .replace('"{{user_query}}"', '"{{user_query}}\\n\\nConversation so far:\\n{{conversation}}"');
+).replace(
+  '    content: "{{user_query}}"',
+  "    content: |\n      Conversation so far:\n      {{conversation}}\n\n      Question: {{user_query}}",
+);
 
 export const ANSWERER_CONCISE_WEIGHT = 30;
 

@@ -39,6 +39,8 @@ export async function statsCommand(
   name: string | undefined,
   options: StatsCliOptions,
 ): Promise<number> {
+  if (options.series !== undefined && !context.global.json)
+    throw new PromptsError("E_USAGE", "--series goes with --json: the table shows no series");
   const query = queryOf(name, options);
   const report = await readReport(context, options.from, query);
   if (name !== undefined && report.prompts.length === 0) {
@@ -94,10 +96,14 @@ function queryOf(name: string | undefined, options: StatsCliOptions): StatsQuery
       `--lift takes a non-zero number such as 0.05, got "${options.lift}"`,
     );
   }
+  if (options.series !== undefined && options.series !== "day") {
+    throw new PromptsError("E_USAGE", `--series takes day, got "${options.series}"`);
+  }
   return {
     by,
     method,
     correction,
+    ...(options.series === undefined ? {} : { series: options.series }),
     ...(name === undefined ? {} : { name }),
     ...(options.since === undefined ? {} : { since: options.since }),
     ...(options.until === undefined ? {} : { until: options.until }),
@@ -110,6 +116,7 @@ interface StatsQuery {
   by: "version" | "variant";
   method: "always-valid" | "fixed";
   correction: "holm" | "none";
+  series?: "day";
   name?: string;
   since?: string;
   until?: string;
@@ -132,6 +139,7 @@ async function readReport(
       method: query.method,
       correction: query.correction,
       ...(query.lift === undefined ? {} : { plan: { lift: Number(query.lift) } }),
+      ...(query.series === undefined ? {} : { series: query.series }),
     };
     if (query.by === "variant") statsOptions.splits = await readSplits(context, query.name);
     return usageStats(root ?? findRoot(cwd), statsOptions);

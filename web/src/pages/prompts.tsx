@@ -192,7 +192,7 @@ export function PromptsPage() {
           : `${found.length} of ${rows.length} prompts`}
       </p>
       <div class="table-scroll">
-        <table class="prompts">
+        <table class="prompts stack">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -239,12 +239,12 @@ function PromptRow({ row }: { row: Row }) {
           </span>
         )}
       </th>
-      <td>{prompt?.kind ?? ""}</td>
-      <td>
+      <td data-label="Kind">{prompt?.kind ?? ""}</td>
+      <td data-label="Version">
         <code>{prompt?.version ?? ""}</code>
       </td>
-      <td>{prompt ? Object.keys(prompt.variables).join(", ") : ""}</td>
-      <td>
+      <td data-label="Variables">{prompt ? Object.keys(prompt.variables).join(", ") : ""}</td>
+      <td data-label="Variants">
         {variants.length > 1
           ? variants.map(([name, weight]) => `${name} ${weight}%`).join(", ")
           : ""}
