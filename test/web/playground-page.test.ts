@@ -106,7 +106,9 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Playground page", { timeout: 
     await poll(() => messages.count()).toBe(2);
     expect(await messages.nth(0).innerText()).toMatch(/^system\s/i);
     expect(await messages.nth(0).innerText()).toContain("Write at most 3 queries");
-    expect(await messages.nth(1).innerText()).toMatch(/user\s+best pizza in Naples/i);
+    expect(await messages.nth(1).innerText()).toMatch(
+      /^user\s+Conversation so far:\s+user: hi\s+Question: best pizza in Naples/i,
+    );
     expect(problems.filter((problem) => !/status of 400/.test(problem))).toEqual([]);
   });
 });

@@ -1,12 +1,12 @@
 // What a diff between two refs changes, in short: counts by status, the breaking changes with
 // their messages, and each prompt's version from → to. The Diff page shows the whole of it.
 import { namePath } from "../api.js";
-import type { PromptSetDiff } from "../types.js";
+import type { DiffReport } from "../types.js";
 
 const STATUSES = ["added", "removed", "renamed", "changed", "formatting", "invalid"] as const;
 
 /** `3 changed, 1 added; 2 unchanged`: the summary in one line. */
-function countsLine(diff: PromptSetDiff): string {
+function countsLine(diff: DiffReport): string {
   const parts = STATUSES.filter((status) => diff.summary[status] > 0).map(
     (status) => `${diff.summary[status]} ${status}`,
   );
@@ -14,7 +14,7 @@ function countsLine(diff: PromptSetDiff): string {
   return `${changed}; ${diff.summary.unchanged} unchanged`;
 }
 
-export function ChangeSummary({ diff }: { diff: PromptSetDiff }) {
+export function ChangeSummary({ diff }: { diff: DiffReport }) {
   return (
     <div class="change-summary">
       <p>

@@ -9,13 +9,7 @@ import { CopyButton } from "../components/copy-button.js";
 import { ErrorNote, Loading } from "../components/status.js";
 import { live } from "../live.js";
 import { useStore } from "../store.js";
-import type {
-  LabelList,
-  LabelMove,
-  LabelWithHistory,
-  PromptSetDiff,
-  RefListing,
-} from "../types.js";
+import type { LabelList, LabelMove, LabelWithHistory, DiffReport, RefListing } from "../types.js";
 
 /** `2026-11-30 14:05`: a git date as its author wrote it, to the minute. */
 export function shortDate(iso: string): string {
@@ -159,7 +153,7 @@ function MovePreview({
     setTyped(target);
   }
   const diffPath = label && target ? `/v1/diff${queryString({ from: label, to: target })}` : null;
-  const diff = useApi<PromptSetDiff>(diffPath);
+  const diff = useApi<DiffReport>(diffPath);
   const command = `prompts label ${shellWord(label)} ${shellWord(target || "REF")}`;
   const commandShown = useRef<HTMLPreElement>(null);
   const options = refs.data

@@ -21,7 +21,7 @@ import { SeriesChart } from "../components/series-chart.js";
 import { ErrorNote, Loading } from "../components/status.js";
 import { live } from "../live.js";
 import { useStore } from "../store.js";
-import type { GroupWithSeries, StatsReport } from "../types.js";
+import type { GroupStats, StatsReport } from "../types.js";
 
 type PromptStats = StatsReport["prompts"][number];
 
@@ -162,7 +162,7 @@ function ExperimentReport({ report, prompt }: { report: StatsReport; prompt: Pro
   const warnings = reportWarnings({ ...report, prompts: [prompt] });
   const level = confidenceLevel(report);
   const kind = intervalKind(report);
-  const groups = prompt.groups as GroupWithSeries[];
+  const groups = prompt.groups;
   const others = groups.filter((group) => group.key !== prompt.control);
   const successVersus = others.map((group) => ({
     group,
@@ -274,20 +274,20 @@ function ExperimentReport({ report, prompt }: { report: StatsReport; prompt: Pro
   );
 }
 
-function successText(group: GroupWithSeries): string {
+function successText(group: GroupStats): string {
   return group.success.rate === null
     ? "-"
     : `${percentText(group.success.rate)} ${intervalText(group.success.ci95, 1, true)}`;
 }
 
-function scoreText(group: GroupWithSeries): string {
+function scoreText(group: GroupStats): string {
   return group.score.mean === null
     ? "-"
     : `${fixedText(group.score.mean, 3)} ${intervalText(group.score.ci95, 3)}`;
 }
 
 function versusRow(
-  group: GroupWithSeries,
+  group: GroupStats,
   metric: "success" | "score",
   text: ReturnType<typeof comparisonText>,
 ): IntervalRow {
@@ -302,7 +302,7 @@ function versusRow(
 }
 
 /** The comparisons of one group with the control, worded and marked as `prompts stats` does. */
-function VersusCell({ group }: { group: GroupWithSeries }) {
+function VersusCell({ group }: { group: GroupStats }) {
   const parts = [
     comparisonText("score", group.vsControl?.score, false),
     comparisonText("success", group.vsControl?.success, true),
@@ -321,7 +321,7 @@ function VersusCell({ group }: { group: GroupWithSeries }) {
 }
 
 /** Usages and success rate per day, one line per group, and the same numbers as a table. */
-function DailyCharts({ groups }: { groups: GroupWithSeries[] }) {
+function DailyCharts({ groups }: { groups: GroupStats[] }) {
   const withSeries = groups.filter((group) => group.series && group.series.length > 0);
   if (withSeries.length === 0) return null;
   const days = (withSeries[0]?.series ?? []).map((point) => point.date);
