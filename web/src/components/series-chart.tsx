@@ -74,7 +74,9 @@ export function SeriesChart({
           series: [
             {
               label: "day",
-              value: (_u: unknown, ts: number) => new Date(ts * 1000).toISOString().slice(0, 10),
+              // The legend shows the day pointed at; none before the pointer is over the chart.
+              value: (_u: unknown, ts: number | null) =>
+                ts === null ? "–" : new Date(ts * 1000).toISOString().slice(0, 10),
             },
             ...series.map((one, index) => ({
               label: one.label,
