@@ -23,7 +23,7 @@ export function ChangeSummary({ diff }: { diff: DiffReport }) {
       </p>
       {diff.prompts.length > 0 && (
         <div class="table-scroll">
-          <table>
+          <table class="stack">
             <thead>
               <tr>
                 <th scope="col">Prompt</th>
@@ -38,11 +38,11 @@ export function ChangeSummary({ diff }: { diff: DiffReport }) {
                   <th scope="row">
                     <a href={`/prompts/${namePath(prompt.name)}`}>{prompt.name}</a>
                   </th>
-                  <td>{prompt.status}</td>
-                  <td class="mono">
+                  <td data-label="Change">{prompt.status}</td>
+                  <td class="mono" data-label="Version">
                     {prompt.from?.version ?? "—"} → {prompt.to?.version ?? "—"}
                   </td>
-                  <td>
+                  <td data-label="Breaks callers">
                     {prompt.breaking.length === 0 ? (
                       <span class="muted">no</span>
                     ) : (

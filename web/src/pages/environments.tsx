@@ -92,7 +92,7 @@ function LabelCard({ label }: { label: LabelWithHistory }) {
 function MoveHistory({ moves }: { moves: LabelMove[] }) {
   return (
     <div class="table-scroll">
-      <table class="moves">
+      <table class="moves stack">
         <caption>
           History ({moves.length} {moves.length === 1 ? "move" : "moves"}, newest first)
         </caption>
@@ -116,13 +116,15 @@ function MoveHistory({ moves }: { moves: LabelMove[] }) {
                 <td>
                   <time dateTime={move.date}>{shortDate(move.date)}</time>
                 </td>
-                <td>
+                <td data-label="To">
                   <span class="mono">{move.ref}</span>
                   {index === 0 && <span class="tag good">current</span>}
                   {rollback && <span class="tag error">rollback</span>}
                 </td>
-                <td class="mono">{shortCommit(move.target)}</td>
-                <td>{move.author}</td>
+                <td class="mono" data-label="Commit">
+                  {shortCommit(move.target)}
+                </td>
+                <td data-label="By">{move.author}</td>
               </tr>
             );
           })}

@@ -187,7 +187,7 @@ function ExperimentReport({ report, prompt }: { report: StatsReport; prompt: Pro
         </ul>
       )}
       <div class="table-scroll">
-        <table class="groups">
+        <table class="groups stack">
           <thead>
             <tr>
               <th scope="col">{report.by}</th>
@@ -212,11 +212,19 @@ function ExperimentReport({ report, prompt }: { report: StatsReport; prompt: Pro
                 <th scope="row" class="mono">
                   {group.key}
                 </th>
-                <td class="num">{group.usages}</td>
-                <td class="num">{group.outcomes}</td>
-                <td class="mono">{successText(group)}</td>
-                <td class="mono">{scoreText(group)}</td>
-                <td class="mono">
+                <td class="num" data-label="Usages">
+                  {group.usages}
+                </td>
+                <td class="num" data-label="Outcomes">
+                  {group.outcomes}
+                </td>
+                <td class="mono" data-label={`Success (${level} ${kind})`}>
+                  {successText(group)}
+                </td>
+                <td class="mono" data-label={`Score (${level} ${kind})`}>
+                  {scoreText(group)}
+                </td>
+                <td class="mono" data-label="Vs control">
                   {group.key === prompt.control ? (
                     <span class="muted">control</span>
                   ) : (
