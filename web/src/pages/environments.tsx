@@ -12,7 +12,7 @@ import { useStore } from "../store.js";
 import type { LabelList, LabelMove, LabelWithHistory, DiffReport, RefListing } from "../types.js";
 
 /** `2026-11-30 14:05`: a git date as its author wrote it, to the minute. */
-export function shortDate(iso: string): string {
+function shortDate(iso: string): string {
   return iso.slice(0, 16).replace("T", " ");
 }
 
@@ -146,6 +146,54 @@ function MovePreview({
   target: string;
   onChoose: (change: { label?: string; to?: string }) => void;
 }) {
+  const diffPath = label && target ? `/v1/diff${queryString({ from: label, to: target })}` : null;
+  const diff = useApi<DiffReport>(diffPath);
+  const command = `prompts label ${shellWord(label)} ${shellWord(target || "REF")}`;
+  const commandShown = useRef<HTMLPreElement>(null);
+  return (
+    <section class="move-preview" id="move" aria-labelledby="move-title">
+      <h2 id="move-title">What moving a label would change</h2>
+      <MoveForm labels={labels} label={label} target={target} onChoose={onChoose} />
+      {diffPath === null ? (
+        <p class="muted">Choose a ref to see what moving {label} there would change.</p>
+      ) : diff.state === "error" ? (
+        <ErrorNote error={diff.error} />
+      ) : !diff.data || diff.state === "loading" ? (
+        <Loading what="the changes" />
+      ) : (
+        <>
+          <p>
+            Moving <strong>{label}</strong> to <strong class="mono">{target}</strong>:{" "}
+            <a href={`/diff${queryString({ from: label, to: target })}`}>the full diff</a>
+          </p>
+          <ChangeSummary diff={diff.data} />
+        </>
+      )}
+      <div class="command">
+        <p>This page never moves a label. To move it, run:</p>
+        <div class="snippet">
+          <pre ref={commandShown}>
+            <code>{command}</code>
+          </pre>
+          <CopyButton text={command} shown={commandShown} label="Copy the command" />
+        </div>
+      </div>
+    </section>
+  );
+}
+
+/** The label to move and the ref to move it to: a branch, tag, other label, or anything typed. */
+function MoveForm({
+  labels,
+  label,
+  target,
+  onChoose,
+}: {
+  labels: LabelWithHistory[];
+  label: string;
+  target: string;
+  onChoose: (change: { label?: string; to?: string }) => void;
+}) {
   const refs = useApi<RefListing>("/v1/refs");
   const [typed, setTyped] = useState(target);
   const [shownTarget, setShownTarget] = useState(target);
@@ -154,10 +202,6 @@ function MovePreview({
     setShownTarget(target);
     setTyped(target);
   }
-  const diffPath = label && target ? `/v1/diff${queryString({ from: label, to: target })}` : null;
-  const diff = useApi<DiffReport>(diffPath);
-  const command = `prompts label ${shellWord(label)} ${shellWord(target || "REF")}`;
-  const commandShown = useRef<HTMLPreElement>(null);
   const options = refs.data
     ? [
         ...refs.data.branches.map((ref) => ({ name: ref.name, kind: "branch" })),
@@ -168,8 +212,7 @@ function MovePreview({
       ]
     : [];
   return (
-    <section class="move-preview" id="move" aria-labelledby="move-title">
-      <h2 id="move-title">What moving a label would change</h2>
+    <>
       <form
         class="filters"
         onSubmit={(event) => {
@@ -214,30 +257,6 @@ function MovePreview({
         <button type="submit">Compare</button>
       </form>
       {refs.state === "error" && <ErrorNote error={refs.error} />}
-      {diffPath === null ? (
-        <p class="muted">Choose a ref to see what moving {label} there would change.</p>
-      ) : diff.state === "error" ? (
-        <ErrorNote error={diff.error} />
-      ) : !diff.data || diff.state === "loading" ? (
-        <Loading what="the changes" />
-      ) : (
-        <>
-          <p>
-            Moving <strong>{label}</strong> to <strong class="mono">{target}</strong>:{" "}
-            <a href={`/diff${queryString({ from: label, to: target })}`}>the full diff</a>
-          </p>
-          <ChangeSummary diff={diff.data} />
-        </>
-      )}
-      <div class="command">
-        <p>This page never moves a label. To move it, run:</p>
-        <div class="snippet">
-          <pre ref={commandShown}>
-            <code>{command}</code>
-          </pre>
-          <CopyButton text={command} shown={commandShown} label="Copy the command" />
-        </div>
-      </div>
-    </section>
+    </>
   );
 }

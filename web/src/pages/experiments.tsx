@@ -160,18 +160,6 @@ function Experiment({ name }: { name: string }) {
 function ExperimentReport({ report, prompt }: { report: StatsReport; prompt: PromptStats }) {
   const split = splitLine(prompt);
   const warnings = reportWarnings({ ...report, prompts: [prompt] });
-  const level = confidenceLevel(report);
-  const kind = intervalKind(report);
-  const groups = prompt.groups;
-  const others = groups.filter((group) => group.key !== prompt.control);
-  const successVersus = others.map((group) => ({
-    group,
-    text: comparisonText("success", group.vsControl?.success, true),
-  }));
-  const scoreVersus = others.map((group) => ({
-    group,
-    text: comparisonText("score", group.vsControl?.score, false),
-  }));
   return (
     <>
       <p class="muted method">{methodLine(report)}</p>
@@ -186,99 +174,128 @@ function ExperimentReport({ report, prompt }: { report: StatsReport; prompt: Pro
           ))}
         </ul>
       )}
-      <div class="table-scroll">
-        <table class="groups stack">
-          <thead>
-            <tr>
-              <th scope="col">{report.by}</th>
-              <th scope="col" class="num">
-                Usages
-              </th>
-              <th scope="col" class="num">
-                Outcomes
-              </th>
-              <th scope="col">
-                Success ({level} {kind})
-              </th>
-              <th scope="col">
-                Score ({level} {kind})
-              </th>
-              <th scope="col">Vs control</th>
-            </tr>
-          </thead>
-          <tbody>
-            {groups.map((group) => (
-              <tr key={group.key}>
-                <th scope="row" class="mono">
-                  {group.key}
-                </th>
-                <td class="num" data-label="Usages">
-                  {group.usages}
-                </td>
-                <td class="num" data-label="Outcomes">
-                  {group.outcomes}
-                </td>
-                <td class="mono" data-label={`Success (${level} ${kind})`}>
-                  {successText(group)}
-                </td>
-                <td class="mono" data-label={`Score (${level} ${kind})`}>
-                  {scoreText(group)}
-                </td>
-                <td class="mono" data-label="Vs control">
-                  {group.key === prompt.control ? (
-                    <span class="muted">control</span>
-                  ) : (
-                    <VersusCell group={group} />
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <div class="interval-plots">
-        <IntervalPlot
-          title={`Success rate, ${level} ${kind}`}
-          rows={groups.map((group) => ({
-            key: group.key,
-            estimate: group.success.rate,
-            interval: group.success.ci95,
-            text: successText(group),
-          }))}
-          format={(value) => `${Math.round(value * 100)}%`}
-          clamp={[0, 1]}
-        />
-        <IntervalPlot
-          title={`Mean score, ${level} ${kind}`}
-          rows={groups.map((group) => ({
-            key: group.key,
-            estimate: group.score.mean,
-            interval: group.score.ci95,
-            text: scoreText(group),
-          }))}
-          format={(value) => value.toFixed(2)}
-        />
-        {others.length > 0 && (
-          <>
-            <IntervalPlot
-              title={`Success rate: difference to ${prompt.control ?? "control"}`}
-              rows={successVersus.map(({ group, text }) => versusRow(group, "success", text))}
-              format={(value) => `${value > 0 ? "+" : ""}${Math.round(value * 100)} pts`}
-              reference={0}
-              referenceLabel="no difference"
-            />
-            <IntervalPlot
-              title={`Mean score: difference to ${prompt.control ?? "control"}`}
-              rows={scoreVersus.map(({ group, text }) => versusRow(group, "score", text))}
-              format={(value) => `${value > 0 ? "+" : ""}${value.toFixed(2)}`}
-              reference={0}
-              referenceLabel="no difference"
-            />
-          </>
-        )}
-      </div>
-      <DailyCharts groups={groups} />
+      <GroupsTable report={report} prompt={prompt} />
+      <IntervalPlots report={report} prompt={prompt} />
+      <DailyCharts groups={prompt.groups} />
     </>
+  );
+}
+
+/** The groups' numbers, as the table of `prompts stats`. */
+function GroupsTable({ report, prompt }: { report: StatsReport; prompt: PromptStats }) {
+  const level = confidenceLevel(report);
+  const kind = intervalKind(report);
+  const groups = prompt.groups;
+  return (
+    <div class="table-scroll">
+      <table class="groups stack">
+        <thead>
+          <tr>
+            <th scope="col">{report.by}</th>
+            <th scope="col" class="num">
+              Usages
+            </th>
+            <th scope="col" class="num">
+              Outcomes
+            </th>
+            <th scope="col">
+              Success ({level} {kind})
+            </th>
+            <th scope="col">
+              Score ({level} {kind})
+            </th>
+            <th scope="col">Vs control</th>
+          </tr>
+        </thead>
+        <tbody>
+          {groups.map((group) => (
+            <tr key={group.key}>
+              <th scope="row" class="mono">
+                {group.key}
+              </th>
+              <td class="num" data-label="Usages">
+                {group.usages}
+              </td>
+              <td class="num" data-label="Outcomes">
+                {group.outcomes}
+              </td>
+              <td class="mono" data-label={`Success (${level} ${kind})`}>
+                {successText(group)}
+              </td>
+              <td class="mono" data-label={`Score (${level} ${kind})`}>
+                {scoreText(group)}
+              </td>
+              <td class="mono" data-label="Vs control">
+                {group.key === prompt.control ? (
+                  <span class="muted">control</span>
+                ) : (
+                  <VersusCell group={group} />
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Each group's estimates and its differences to the control, drawn with their intervals. */
+function IntervalPlots({ report, prompt }: { report: StatsReport; prompt: PromptStats }) {
+  const level = confidenceLevel(report);
+  const kind = intervalKind(report);
+  const groups = prompt.groups;
+  const others = groups.filter((group) => group.key !== prompt.control);
+  const successVersus = others.map((group) => ({
+    group,
+    text: comparisonText("success", group.vsControl?.success, true),
+  }));
+  const scoreVersus = others.map((group) => ({
+    group,
+    text: comparisonText("score", group.vsControl?.score, false),
+  }));
+  return (
+    <div class="interval-plots">
+      <IntervalPlot
+        title={`Success rate, ${level} ${kind}`}
+        rows={groups.map((group) => ({
+          key: group.key,
+          estimate: group.success.rate,
+          interval: group.success.ci95,
+          text: successText(group),
+        }))}
+        format={(value) => `${Math.round(value * 100)}%`}
+        clamp={[0, 1]}
+      />
+      <IntervalPlot
+        title={`Mean score, ${level} ${kind}`}
+        rows={groups.map((group) => ({
+          key: group.key,
+          estimate: group.score.mean,
+          interval: group.score.ci95,
+          text: scoreText(group),
+        }))}
+        format={(value) => value.toFixed(2)}
+      />
+      {others.length > 0 && (
+        <>
+          <IntervalPlot
+            title={`Success rate: difference to ${prompt.control ?? "control"}`}
+            rows={successVersus.map(({ group, text }) => versusRow(group, "success", text))}
+            format={(value) => `${value > 0 ? "+" : ""}${Math.round(value * 100)} pts`}
+            reference={0}
+            referenceLabel="no difference"
+          />
+          <IntervalPlot
+            title={`Mean score: difference to ${prompt.control ?? "control"}`}
+            rows={scoreVersus.map(({ group, text }) => versusRow(group, "score", text))}
+            format={(value) => `${value > 0 ? "+" : ""}${value.toFixed(2)}`}
+            reference={0}
+            referenceLabel="no difference"
+          />
+        </>
+      )}
+    </div>
   );
 }
 

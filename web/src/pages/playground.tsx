@@ -77,7 +77,7 @@ function usePromptVariables(detail: PromptDetail | undefined, refreshKey: unknow
 
 export function PlaygroundPage({ name }: { name: string }) {
   const state = useStore(live);
-  const { query, path, route } = useLocation();
+  const { query } = useLocation();
   const detail = useApi<PromptDetail>(`/v1/prompts/${namePath(name)}`, state.hash);
   const declared = usePromptVariables(detail.data, state.hash);
   const [values, setValues] = useState<Record<string, FieldValue>>({});
@@ -110,13 +110,6 @@ export function PlaygroundPage({ name }: { name: string }) {
     return detail.state === "error" ? <ErrorNote error={detail.error} /> : <Loading what={name} />;
   const variants = ["default", ...(detail.data.variant_order ?? Object.keys(detail.data.variants))];
   const uniqueVariants = [...new Set(variants)];
-  const chooseVariant = (value: string) =>
-    route(
-      value === BY_UNIT
-        ? `${path}?unit=${encodeURIComponent(unit)}`
-        : `${path}?variant=${encodeURIComponent(value)}`,
-      true,
-    );
   return (
     <section aria-labelledby="playground-title" class="playground">
       <h1 id="playground-title">
@@ -129,34 +122,11 @@ export function PlaygroundPage({ name }: { name: string }) {
       <div class="playground-grid">
         <form class="playground-inputs" onSubmit={(event) => event.preventDefault()}>
           <h2>Inputs</h2>
-          <div class="variant-choice">
-            <label>
-              Variant
-              <select
-                value={unitMode ? BY_UNIT : variant}
-                onChange={(event) => chooseVariant(event.currentTarget.value)}
-              >
-                {uniqueVariants.map((one) => (
-                  <option key={one} value={one}>
-                    {one}
-                  </option>
-                ))}
-                {uniqueVariants.length > 1 && <option value={BY_UNIT}>chosen by unit…</option>}
-              </select>
-            </label>
-            {unitMode && (
-              <label>
-                Unit (a user or session id: the same unit always gets the same variant)
-                <input
-                  value={unit}
-                  autoComplete="off"
-                  onInput={(event) =>
-                    route(`${path}?unit=${encodeURIComponent(event.currentTarget.value)}`, true)
-                  }
-                />
-              </label>
-            )}
-          </div>
+          <VariantChoice
+            variants={uniqueVariants}
+            variant={variant}
+            unit={unitMode ? unit : null}
+          />
           {fields.length === 0 && <p class="muted">This prompt declares no variables.</p>}
           {fields.map((field) => (
             <VariableField
@@ -183,6 +153,56 @@ export function PlaygroundPage({ name }: { name: string }) {
         </div>
       </div>
     </section>
+  );
+}
+
+/**
+ * The variant: one forced (`?variant=`), or chosen by a unit as the server chooses
+ * (`?unit=`, sticky: the same unit always gets the same arm). Kept in the URL.
+ */
+function VariantChoice({
+  variants,
+  variant,
+  unit,
+}: {
+  variants: string[];
+  variant: string | undefined;
+  /** Null unless the variant is chosen by a unit. */
+  unit: string | null;
+}) {
+  const { path, route } = useLocation();
+  const byUnit = (text: string) => route(`${path}?unit=${encodeURIComponent(text)}`, true);
+  return (
+    <div class="variant-choice">
+      <label>
+        Variant
+        <select
+          value={unit !== null ? BY_UNIT : variant}
+          onChange={(event) => {
+            const value = event.currentTarget.value;
+            if (value === BY_UNIT) byUnit(unit ?? "");
+            else route(`${path}?variant=${encodeURIComponent(value)}`, true);
+          }}
+        >
+          {variants.map((one) => (
+            <option key={one} value={one}>
+              {one}
+            </option>
+          ))}
+          {variants.length > 1 && <option value={BY_UNIT}>chosen by unit…</option>}
+        </select>
+      </label>
+      {unit !== null && (
+        <label>
+          Unit (a user or session id: the same unit always gets the same variant)
+          <input
+            value={unit}
+            autoComplete="off"
+            onInput={(event) => byUnit(event.currentTarget.value)}
+          />
+        </label>
+      )}
+    </div>
   );
 }
 
