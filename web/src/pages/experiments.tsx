@@ -163,7 +163,12 @@ function ExperimentReport({ report, prompt }: { report: StatsReport; prompt: Pro
   return (
     <>
       <p class="muted method">{methodLine(report)}</p>
-      <p class="muted">{comparisonSetup(report, prompt)}</p>
+      <p class="muted">
+        {comparisonSetup(report, prompt)}
+        {/* The CLI names the correction only where it applies; the page always says which. */}
+        {prompt.comparisons <= 1 &&
+          `; correction: ${report.correction === "holm" ? "Holm" : "none"} (applies from 2 comparisons)`}
+      </p>
       {split && <p class={`split tone-${split.tone}`}>{split.text}</p>}
       {warnings.length > 0 && (
         <ul class="warnings" aria-label="Warnings">
