@@ -67,4 +67,19 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Environments page", { timeout
     await poll(() => page.getByRole("alert").innerText()).toMatch(/no ref "no-such-ref".*404/);
     expect(problems.filter((problem) => !/status of 404/.test(problem))).toEqual([]);
   });
+
+  it("fits a 375 px wide screen, as does the Playground", async () => {
+    const root = await sampleRepo();
+    const { page, problems } = await session.open(root, { width: 375, height: 740 });
+    await page.goto("/environments?label=production&to=main");
+    await poll(() => page.locator(".change-summary").count()).toBe(1);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
+    await page.goto("/playground/planner");
+    await page.getByLabel(/^user_query/).fill("a question");
+    await page.getByLabel(/^conversation/).fill("user: hi");
+    await poll(() => page.locator(".messages li").count()).toBe(2);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
+    // A 400 while the required fields were still empty is the page naming them.
+    expect(problems.filter((problem) => !/status of 400/.test(problem))).toEqual([]);
+  });
 });
