@@ -2,9 +2,12 @@
 // imported from ../src, so that the page and the server cannot disagree on its shape.
 import type { BundlePrompt } from "../../src/core/bundle.js";
 import type { Issue, VariableSpec } from "../../src/core/types.js";
-import type { DiffReport } from "../../src/cli/commands/diff.js";
 import type { BodyDiff, DiffHunk, FieldChange, PromptDiff } from "../../src/core/diff.js";
-import type { RefListing } from "../../src/git/refs.js";
+import type { RenderResult } from "../../src/core/render.js";
+import type { GroupStats, SeriesPoint, StatsReport } from "../../src/core/stats.js";
+import type { LabelMove } from "../../src/git/labels.js";
+import type { NamedRef, RefListing } from "../../src/git/refs.js";
+import type { DiffReport } from "../../src/store/prompt-diff.js";
 import type { PromptHistoryEntry } from "../../src/store/prompt-history.js";
 
 export type { Issue, VariableSpec };
@@ -41,7 +44,17 @@ export interface PromptHistory {
   versions: PromptHistoryEntry[];
 }
 
+/** `GET /v1/diff` is a `DiffReport`; `GET /v1/refs` a `RefListing`. */
 export type { BodyDiff, DiffReport, PromptDiff, DiffHunk, FieldChange };
+export type { GroupStats, LabelMove, NamedRef, RefListing, SeriesPoint, StatsReport };
 
-/** `GET /v1/refs`. */
-export type { RefListing };
+/** An item of `GET /v1/labels`: where the label points now, and its moves, newest first. */
+export type LabelWithHistory = LabelMove & { history: LabelMove[] };
+
+/** `GET /v1/labels`. */
+export interface LabelList {
+  labels: LabelWithHistory[];
+}
+
+/** `POST /v1/prompts/NAME/render` with `log: false`. */
+export type RenderAnswer = RenderResult & { usage_id: string | null };
