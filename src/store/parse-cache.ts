@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import {
   closeSync,
   existsSync,
@@ -65,6 +65,22 @@ function cacheHeader(): string {
  */
 export function blobId(bytes: Uint8Array): string {
   return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+
+/**
+ * Git's header of a blob of `size` bytes. A reader that puts a file's bytes right after it
+ * gets the blob id from {@link framedBlobId}, in one call without copying the file.
+ */
+export function blobHeader(size: number): string {
+  return `blob ${size}\0`;
+}
+
+/**
+ * The blob id of `framed`: a {@link blobHeader} followed by exactly the bytes it counts. For
+ * thousands of small files this one-shot hash costs a fraction of a Hash object per file.
+ */
+export function framedBlobId(framed: Uint8Array): string {
+  return hash("sha1", framed, "hex");
 }
 
 /** The key of a text that is not a prompt file (the config), apart from every blob id. */

@@ -9,7 +9,7 @@ import {
   MAX_PROMPT_FILE_BYTES,
   type PromptFileText,
 } from "../files.js";
-import { blobId } from "../parse-cache.js";
+import { blobHeader, blobId, framedBlobId } from "../parse-cache.js";
 
 /** A prompt file found in the working tree. */
 export interface WorktreeEntry {
@@ -181,18 +181,24 @@ export function readWorktreePrompt(
         ),
       };
     }
-    const bytes = Buffer.allocUnsafe(info.size);
-    let filled = 0;
+    // A keyed read puts the bytes after git's blob header, so the key is one hash of one buffer.
+    const header = keyed ? blobHeader(info.size) : "";
+    const bytes = Buffer.allocUnsafe(header.length + info.size);
+    bytes.write(header, "latin1");
+    let filled = header.length;
     while (filled < bytes.length) {
-      const count = readSync(fd, bytes, filled, bytes.length - filled, filled);
+      const count = readSync(fd, bytes, filled, bytes.length - filled, filled - header.length);
       if (count === 0) break;
       filled += count;
     }
-    const content = bytes.subarray(0, filled);
+    const content = bytes.subarray(header.length, filled);
     const decoded = decodePromptFile(content);
     if (!("text" in decoded)) return { name, file, problem: decoded.problem };
     const { text } = decoded;
-    return keyed ? { name, file, text, key: blobId(content) } : { name, file, text };
+    if (!keyed) return { name, file, text };
+    // A file that shrank while read does not match its header: hash what was read.
+    const key = filled === bytes.length ? framedBlobId(bytes) : blobId(content);
+    return { name, file, text, key };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { name, file, ...fileProblem("unreadable", `cannot read the file: ${reason}`) };
