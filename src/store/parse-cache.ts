@@ -112,20 +112,27 @@ export class ParseCache {
     private readonly bytes: Buffer,
     /** key → [start, end] of its JSON in `bytes`; the last entry of a key wins. */
     private readonly stored: Map<string, [number, number]>,
+    private readonly maxBytes: number,
   ) {
     this.fresh = stored.size === 0 && !bytes.subarray(0, 64).includes(cacheHeader());
     this.cut = !this.fresh && bytes.length > 0 && bytes[bytes.length - 1] !== NEWLINE;
   }
 
-  /** The cache of a repository; an empty one when there is none or it is of another build. */
-  static open(root: string): ParseCache {
+  /**
+   * The cache of a repository; an empty one when there is none or it is of another build.
+   * `maxBytes` bounds the file (a test sets it small rather than write 64 MB).
+   */
+  static open(
+    root: string,
+    { maxBytes = MAX_CACHE_BYTES }: { maxBytes?: number } = {},
+  ): ParseCache {
     let bytes = Buffer.alloc(0);
     try {
       bytes = readFileSync(join(root, CACHE_DIR, CACHE_FILE));
     } catch {
       // No cache yet, or an unreadable one: parse everything.
     }
-    return new ParseCache(root, bytes, indexEntries(bytes));
+    return new ParseCache(root, bytes, indexEntries(bytes), maxBytes);
   }
 
   /** The stored result for a key, if any (a new object on every call). */
@@ -175,7 +182,7 @@ export class ParseCache {
       fd = undefined;
       this.fresh = false;
       this.cut = false;
-      if (statSync(path).size > MAX_CACHE_BYTES) keepNewest(path, MAX_CACHE_BYTES / 2);
+      if (statSync(path).size > this.maxBytes) keepNewest(path, this.maxBytes / 2);
     } catch {
       if (fd !== undefined) closeSync(fd);
     }
