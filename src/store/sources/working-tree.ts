@@ -36,9 +36,10 @@ const toPosix = (path: string) => (sep === "/" ? path : path.split(sep).join("/"
  * a file inside the repository; a directory named like a prompt file is reported, not entered.
  * Synchronous on purpose, as the reads are: a promise per folder and per link costs a round
  * trip through libuv's thread pool each, several times the walk itself on a few hundred files.
+ * Links are resolved by `realpathSync.native`, the call the promise-based `realpath` makes.
  */
 export function listWorktreePrompts(root: string, dir: string): WorktreeEntry[] {
-  const rootReal = realpathSync(root);
+  const rootReal = realpathSync.native(root);
   const base = join(root, dir);
   const found: WorktreeEntry[] = [];
   /**
@@ -94,7 +95,7 @@ function directoryEntry(name: string, file: string, path: string): WorktreeEntry
 function followLink(rootReal: string, path: string, entry: WorktreeEntry): WorktreeEntry {
   let target: string;
   try {
-    target = realpathSync(path);
+    target = realpathSync.native(path);
   } catch {
     return {
       ...entry,
@@ -134,7 +135,7 @@ function folderLinkOutside(
 ): Pick<WorktreeEntry, "problem"> | undefined {
   let target: string;
   try {
-    target = realpathSync(path);
+    target = realpathSync.native(path);
   } catch {
     return undefined;
   }
