@@ -37,7 +37,7 @@ const CHROMIUM_FLAGS = [
  * server on `root` and a page on it; both are closed after each test.
  */
 export function browserSession(): {
-  open(root: string, options?: ServeOptions & { width?: number; height?: number }): Promise<Opened>;
+  open(root: string, options?: OpenOptions): Promise<Opened>;
 } {
   let browser: Browser | undefined;
   const opened: Opened[] = [];
@@ -57,7 +57,7 @@ export function browserSession(): {
   return {
     async open(root, options = {}) {
       if (!browser) throw new Error("Chromium is not running (is /usr/bin/chromium installed?)");
-      const { width = 1280, height = 900, ...serveOptions } = options;
+      const { width = 1280, height = 900, colorScheme = "light", ...serveOptions } = options;
       const server = await createServer({
         root,
         port: 0,
@@ -68,6 +68,7 @@ export function browserSession(): {
       const context = await browser.newContext({
         viewport: { width, height },
         baseURL: server.url,
+        colorScheme,
       });
       const page = await context.newPage();
       const problems: string[] = [];
@@ -83,6 +84,13 @@ export function browserSession(): {
     },
   };
 }
+
+/** The server's options, and the tab's size and colour scheme (light by default). */
+export type OpenOptions = ServeOptions & {
+  width?: number;
+  height?: number;
+  colorScheme?: "light" | "dark";
+};
 
 /** A running server and a browser tab on it. */
 export interface Opened {
