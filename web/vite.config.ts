@@ -37,6 +37,15 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     reportCompressedSize: false,
     target: "es2022",
+    rollupOptions: {
+      // A Node module reaching the page (through an import of ../src that is not pure) would be
+      // an empty stub at run time: refuse it at build time.
+      onwarn(warning, warn) {
+        if (/externalized for browser compatibility/.test(warning.message))
+          throw new Error(`the page imports a Node module: ${warning.message}`);
+        warn(warning);
+      },
+    },
   },
   plugins: [scriptBudget()],
   server: {

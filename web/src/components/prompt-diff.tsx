@@ -4,16 +4,8 @@
 import { Fragment } from "preact";
 import { namePath } from "../api.js";
 import type { BodyDiff, DiffReport, FieldChange, PromptDiff } from "../types.js";
+import { STATUS_LETTER } from "../../../src/core/diff-status.js";
 import { UnifiedDiff } from "./unified-diff.js";
-
-const STATUS_LETTER: Record<PromptDiff["status"], string> = {
-  added: "A",
-  removed: "D",
-  renamed: "R",
-  changed: "M",
-  formatting: "=",
-  invalid: "!",
-};
 
 /** A side in words: its ref (with the commit when the ref is a name), or the working tree. */
 export function sideName(side: DiffReport["from"]): string {
