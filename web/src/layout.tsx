@@ -4,6 +4,7 @@ import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { provideToken, tokenWanted } from "./api.js";
+import { issueLine } from "./components/file-problems.js";
 import { live } from "./live.js";
 import { useStore } from "./store.js";
 
@@ -71,9 +72,8 @@ function InvalidBanner({
     <div class="banner" role="alert">
       <strong>The prompts on disk are invalid</strong>
       {errors.length > 0 ? ` (${errors.length} error${errors.length === 1 ? "" : "s"})` : ""}:{" "}
-      {first ? `${first.file}:${first.line}:${first.col}: ${first.message}` : invalid.message}.{" "}
-      Serving the last good bundle{hash === null ? "" : ` (${hash.slice(0, 12)})`} until they are
-      fixed.
+      {first ? issueLine(first) : invalid.message}. Serving the last good bundle
+      {hash === null ? "" : ` (${hash.slice(0, 12)})`} until they are fixed.
     </div>
   );
 }

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { namePath, useApi } from "../api.js";
 import { DiffForm, diffQueryOf, diffSearch } from "../components/diff-form.js";
+import { FileProblems } from "../components/file-problems.js";
 import {
   displayName,
   lineCounts,
@@ -57,22 +58,11 @@ function Summary({ report }: { report: DiffReport }) {
 }
 
 function SideIssues({ title, issues }: { title: string; issues: Issue[] }) {
-  if (issues.length === 0) return null;
   return (
-    <div class="file-errors">
-      <strong>
-        {title}: {issues.length} file problem{issues.length === 1 ? "" : "s"}
-      </strong>
-      <ul>
-        {issues.map((issue, index) => (
-          <li key={index} class={issue.severity}>
-            <code>
-              {issue.file}:{issue.line}:{issue.col}: {issue.message}
-            </code>
-          </li>
-        ))}
-      </ul>
-    </div>
+    <FileProblems
+      heading={`${title}: ${issues.length} file problem${issues.length === 1 ? "" : "s"}`}
+      issues={issues}
+    />
   );
 }
 

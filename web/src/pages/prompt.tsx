@@ -3,6 +3,7 @@
 // partials. While an edit left its file invalid, the errors are shown above the version served.
 import { ApiError, namePath, queryString, useApi } from "../api.js";
 import { ErrorNote, Loading } from "../components/status.js";
+import { FileProblems } from "../components/file-problems.js";
 import { PromptBody } from "../components/template-body.js";
 import { live } from "../live.js";
 import { useStore } from "../store.js";
@@ -19,23 +20,12 @@ function errorsOf(invalid: { errors: Issue[] } | null, file: (path: string) => b
 }
 
 function FileErrors({ errors }: { errors: Issue[] }) {
-  if (errors.length === 0) return null;
   return (
-    <div class="file-errors" role="alert">
-      <strong>
-        This prompt's file is invalid ({errors.length} error{errors.length === 1 ? "" : "s"}); the
-        last good version is served and shown below.
-      </strong>
-      <ul>
-        {errors.map((issue, index) => (
-          <li key={index}>
-            <code>
-              {issue.file}:{issue.line}:{issue.col}: {issue.message}
-            </code>
-          </li>
-        ))}
-      </ul>
-    </div>
+    <FileProblems
+      alert
+      heading={`This prompt's file is invalid (${errors.length} error${errors.length === 1 ? "" : "s"}); the last good version is served and shown below.`}
+      issues={errors}
+    />
   );
 }
 

@@ -7,6 +7,7 @@ import { live } from "../live.js";
 import { useStore } from "../store.js";
 import type { Issue, PromptList, PromptSummary } from "../types.js";
 import { ErrorNote, Loading } from "../components/status.js";
+import { issueLine } from "../components/file-problems.js";
 
 const PAGE_ROWS = 200;
 
@@ -231,10 +232,7 @@ function PromptRow({ row }: { row: Row }) {
           <span>{row.file}</span>
         )}
         {errors.length > 0 && (
-          <span
-            class="tag error"
-            title={errors.map((e) => `${e.file}:${e.line}:${e.col}: ${e.message}`).join("\n")}
-          >
+          <span class="tag error" title={errors.map(issueLine).join("\n")}>
             invalid
           </span>
         )}
