@@ -1,13 +1,20 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type PromptServer, type ServeOptions } from "../src/server/app.js";
-import { BIN, cli, expectOneLineError, runBin, tempDir } from "./helpers.js";
+import {
+  BIN,
+  cli,
+  expectOneLineError,
+  type RawAnswer,
+  rawRequest,
+  runBin,
+  tempDir,
+} from "./helpers.js";
 import { GREETING } from "./sample-prompts.js";
 
 const PROMPTS = { "prompts/greeting.yaml": GREETING };
@@ -35,43 +42,10 @@ async function serve(root: string, options: ServeOptions = {}) {
   return { url: server.url, port: Number(new URL(server.url).port), logs };
 }
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
+type Answer = RawAnswer;
 
 /** One request on its own connection, with the headers exactly as given (Host included). */
-function exchange(
-  url: string,
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<Answer> {
-  const { hostname: host, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      {
-        host,
-        port,
-        path,
-        method: options.method ?? "GET",
-        headers: options.headers ?? {},
-        agent: false,
-      },
-      (response) => {
-        let text = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => (text += chunk));
-        response.on("end", () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, text }),
-        );
-        response.on("error", reject);
-      },
-    );
-    request.on("error", reject);
-    request.end(options.body);
-  });
-}
+const exchange = rawRequest;
 
 const errorOf = (answer: Answer) => (JSON.parse(answer.text) as ErrorJson).error;
 

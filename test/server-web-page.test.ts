@@ -1,8 +1,7 @@
-import { request as httpRequest } from "node:http";
 import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type PromptServer } from "../src/server/app.js";
-import { tempDir } from "./helpers.js";
+import { type RawAnswer, rawRequest, tempDir } from "./helpers.js";
 import { GREETING } from "./sample-prompts.js";
 
 const servers: PromptServer[] = [];
@@ -33,30 +32,9 @@ async function serve(webDir: string): Promise<string> {
   return server.url;
 }
 
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
 /** A request sent as written: fetch would normalise `..` and the Host header away. */
 function raw(url: string, path: string, headers: Record<string, string> = {}, method = "GET") {
-  const { hostname, port } = new URL(url);
-  return new Promise<RawAnswer>((resolve, reject) => {
-    const sent = httpRequest({ host: hostname, port, path, method, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          body: Buffer.concat(chunks),
-        }),
-      );
-    });
-    sent.on("error", reject);
-    sent.end();
-  });
+  return rawRequest(url, path, { method, headers });
 }
 
 function expectPageHeaders(answer: RawAnswer): void {
