@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import Mustache from "mustache";
 import { loadPrompts, renderPrompt } from "../dist/index.js";
 import { generatePromptTree } from "./generate.js";
+import { webPageBench } from "./web-page.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(ROOT, "bin", "prompts.js");
@@ -713,6 +714,7 @@ const sections = {
   history: historyBench,
   python: pythonBench,
   import: importBench,
+  web: () => webPageBench({ root: ROOT, bin: BIN }),
 };
 const chosen = process.argv.slice(2);
 for (const [name, run] of Object.entries(sections)) {

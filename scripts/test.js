@@ -25,6 +25,7 @@ try {
   const checks = [
     ["build", "npm", ["run", "--silent", "build"]],
     ["type-check", "npx", ["tsc", "-p", "tsconfig.json", "--noEmit"]],
+    ["type-check the web page", "npx", ["tsc", "-p", "web/tsconfig.json"]],
     ["lint", "npm", ["run", "--silent", "lint"]],
     ["Python environment (.venv)", "bash", ["scripts/setup-python.sh"]],
   ];

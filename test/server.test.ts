@@ -331,18 +331,20 @@ describe("GET /healthz and /v1/bundle", () => {
 });
 
 describe("GET /v1/prompts", () => {
-  it("lists {name, version, description, variables, variants} of every prompt, sorted", async () => {
+  it("lists {name, version, kind, file, description, variables, variants} of every prompt, sorted, and the tree's issues", async () => {
     const { url } = await serve(tempDir(PROMPTS));
     const bundle = (await getBundle(url)).body;
     const { status, body } = await getJson<{ prompts: Record<string, unknown>[] }>(
       `${url}/v1/prompts`,
     );
     expect(status).toBe(200);
-    expect(Object.keys(body)).toEqual(["prompts"]);
+    expect(Object.keys(body)).toEqual(["prompts", "issues"]);
     expect(body.prompts.map((prompt) => prompt.name)).toEqual(NAMES);
     for (const prompt of body.prompts) {
       expect(Object.keys(prompt).sort()).toEqual([
         "description",
+        "file",
+        "kind",
         "name",
         "variables",
         "variants",
@@ -360,7 +362,13 @@ describe("GET /v1/prompts", () => {
     });
     // Each A/B arm with its weight (percent).
     expect(body.prompts[0]?.variants).toMatchObject({ concise: 30 });
-    expect(body.prompts[2]).toMatchObject({ name: "greeting", variants: {} });
+    expect(body.prompts[2]).toMatchObject({
+      name: "greeting",
+      variants: {},
+      kind: "text",
+      file: "prompts/greeting.yaml",
+    });
+    expect(body.prompts[3]).toMatchObject({ name: "planner", kind: "chat" });
   });
 
   it("?format=flat maps each name to its template, a chat prompt to its messages", async () => {
@@ -384,7 +392,12 @@ describe("GET /v1/prompts", () => {
     const bundle = (await getBundle(url)).body;
     const greeting = await getJson(`${url}/v1/prompts/greeting`);
     expect(greeting.status).toBe(200);
-    expect(greeting.body).toEqual({ name: "greeting", ...bundle.prompts.greeting });
+    expect(greeting.body).toEqual({
+      name: "greeting",
+      kind: "text",
+      file: "prompts/greeting.yaml",
+      ...bundle.prompts.greeting,
+    });
     expect(greeting.body).toMatchObject({
       version: expect.stringMatching(/^[0-9a-f]{12}$/),
       template: "Hello {{name}}!\n",
@@ -394,6 +407,8 @@ describe("GET /v1/prompts", () => {
       expect({ path, status: nested.status }).toEqual({ path, status: 200 });
       expect(nested.body).toEqual({
         name: "shared/tool_rules",
+        kind: "text",
+        file: "prompts/shared/tool_rules.yaml",
         ...bundle.prompts["shared/tool_rules"],
       });
     }
@@ -771,7 +786,8 @@ describe("POST /v1/usage", () => {
 describe("other routes", () => {
   it("an unknown route is 404; /v1/stats serves what prompts stats computes", async () => {
     const { url } = await serve(tempDir(PROMPTS));
-    for (const path of ["/", "/nope", "/v1", "/v1/", "/v1/nope", "/v2/bundle", "/v1/bundle/x"]) {
+    // "/" is the web page's (see server-web-page.test.ts).
+    for (const path of ["/nope", "/v1", "/v1/", "/v1/nope", "/v2/bundle", "/v1/bundle/x"]) {
       const response = await getJson<ErrorJson>(`${url}${path}`);
       expect({ path, status: response.status }).toEqual({ path, status: 404 });
       expect(response.body.error.code).toBe("not_found");

@@ -1,8 +1,7 @@
 // How `prompts diff` prints the whole difference: a module apart from the `--stat` lines, so that
 // those load nothing of the hunks' colouring (word diffs).
-// Deep imports: the package index loads all nineteen of its modules.
-import { diffWordsWithSpace } from "diff/lib/diff/word.js";
 import { type DiffHunk, formatFieldChange, type PromptSetDiff } from "../core/diff.js";
+import { hunkRows, type HunkRow } from "../core/hunk-rows.js";
 import {
   type DiffSideLabel,
   displayName,
@@ -88,63 +87,28 @@ function renderProblem(message: string): string {
 }
 
 /**
- * Unified diff lines, coloured; a run of removed lines followed by as many added ones is
- * highlighted word by word, so the edit inside a long line stands out.
+ * Unified diff lines, coloured; a removed line paired with an added one (see {@link hunkRows})
+ * has the words that differ in reverse video, so the edit inside a long line stands out.
  */
 function formatHunks(hunks: readonly DiffHunk[], colors: Colors): string[] {
   const out: string[] = [];
-  const words = colors.level > 0;
   for (const hunk of hunks) {
     out.push(
       colors.cyan(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`),
     );
-    const lines = hunk.lines;
-    for (let i = 0; i < lines.length;) {
-      const line = lines[i] as string;
-      if (!line.startsWith("-")) {
-        out.push(plainLine(line, colors));
-        i++;
-        continue;
-      }
-      let removedEnd = i;
-      while (lines[removedEnd]?.startsWith("-")) removedEnd++;
-      let addedEnd = removedEnd;
-      while (lines[addedEnd]?.startsWith("+")) addedEnd++;
-      const removed = lines.slice(i, removedEnd);
-      const added = lines.slice(removedEnd, addedEnd);
-      if (words && removed.length === added.length) {
-        const pairs = removed.map((old, k) =>
-          wordDiff(old.slice(1), (added[k] as string).slice(1), colors),
-        );
-        out.push(...pairs.map((pair) => pair[0]), ...pairs.map((pair) => pair[1]));
-      } else {
-        out.push(...removed.map((old) => plainLine(old, colors)));
-        out.push(...added.map((line) => plainLine(line, colors)));
-      }
-      i = addedEnd;
-    }
+    for (const row of hunkRows(hunk)) out.push(formatRow(row, colors));
   }
   return out;
 }
 
-function plainLine(line: string, colors: Colors): string {
-  if (line.startsWith("-")) return colors.red(line);
-  if (line.startsWith("+")) return colors.green(line);
-  if (line.startsWith("\\")) return colors.dim(line);
-  return line;
-}
-
-/** A removed and an added line with the words that differ shown in reverse video. */
-function wordDiff(before: string, after: string, colors: Colors): [string, string] {
-  let old = colors.red("-");
-  let current = colors.green("+");
-  for (const part of diffWordsWithSpace(before, after)) {
-    if (part.removed) old += colors.red.inverse(part.value);
-    else if (part.added) current += colors.green.inverse(part.value);
-    else {
-      old += colors.red(part.value);
-      current += colors.green(part.value);
-    }
-  }
-  return [old, current];
+function formatRow(row: HunkRow, colors: Colors): string {
+  if (row.kind === "note") return colors.dim(row.text);
+  if (row.kind === "context") return ` ${row.text}`;
+  const color = row.kind === "del" ? colors.red : colors.green;
+  const sign = row.kind === "del" ? "-" : "+";
+  if (row.words === undefined || colors.level === 0) return color(`${sign}${row.text}`);
+  return (
+    color(sign) +
+    row.words.map((part) => (part.changed ? color.inverse(part.value) : color(part.value))).join("")
+  );
 }

@@ -1,4 +1,5 @@
 import type { PromptDiff, PromptSetDiff } from "../core/diff.js";
+import { STATUS_LETTER } from "../core/diff-status.js";
 import { type Colors, formatTable, plural } from "./output.js";
 
 /** What the output needs to know of each side compared. */
@@ -10,15 +11,6 @@ export interface DiffSideLabel {
 
 // How `prompts diff` prints a comparison: the `--stat` lines, and what the whole difference
 // (diff-full-output.ts) shares with them.
-
-const STATUS_LETTER: Record<PromptDiff["status"], string> = {
-  added: "A",
-  removed: "D",
-  renamed: "R",
-  changed: "M",
-  formatting: "=",
-  invalid: "!",
-};
 
 export function statusLetter(entry: PromptDiff, colors: Colors): string {
   const letter = STATUS_LETTER[entry.status];

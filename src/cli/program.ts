@@ -248,6 +248,7 @@ export function createProgram(io: CliIO, setExitCode: (code: number) => void): C
     .option("--correction <how>", "holm or none, for several arms against one control", "holm")
     .option("--plan", "show the outcomes per arm needed to detect --lift")
     .option("--lift <diff>", "with --plan: the absolute difference to detect (0.05 = 5 points)")
+    .option("--series <unit>", "with --json: each group's counts per UTC day (day)")
     .action(async (name: string | undefined, options: StatsCliOptions, command: Command) => {
       const { statsCommand } = await import("./commands/stats.js");
       finish(await statsCommand(context(command), name, options));
@@ -324,6 +325,7 @@ export interface StatsCliOptions {
   correction?: string;
   plan?: boolean;
   lift?: string;
+  series?: string;
 }
 
 /** Options of `prompts serve`. */

@@ -20,13 +20,14 @@ import {
   type Look,
   sequentialTest,
 } from "./stats/sequential.js";
+import { DailyCounts, dayOf, type SeriesPoint, seriesSpan } from "./stats/series.js";
 import { SRM_ALPHA, type SplitShare, sampleRatioTest } from "./stats/srm.js";
 import { studentTQuantile } from "./stats/distributions.js";
 import type { Prompt } from "./types.js";
 import type { OutcomeEvent, PromptEvent, UsageEvent } from "./usage.js";
 import { variantWeights } from "./variants.js";
 
-export type { Comparison, Correction, Interval, SplitShare, StatsMethod };
+export type { Comparison, Correction, Interval, SeriesPoint, SplitShare, StatsMethod };
 export { twoProportionTest, welchTest, wilsonInterval, type SampleSummary } from "./stats/fixed.js";
 
 /** The p-value under which a difference counts as significant. */
@@ -77,6 +78,8 @@ export interface StatsOptions {
   plan?: { lift: number; power?: number };
   /** Outcomes each side needs before a difference may be called significant (default 30). */
   minOutcomes?: number;
+  /** Also give each group its counts per UTC day (`day`), zero-filled. */
+  series?: "day";
   /** Latencies kept per group for the percentiles (default 10,000). */
   reservoirSize?: number;
   /** Seed of the reservoir sampling, so the same events give the same report (default fixed). */
@@ -113,6 +116,8 @@ export interface GroupStats {
   /** The difference to the control group; absent on the control itself or without one. */
   vsControl?: { score: Comparison | null; success: Comparison | null };
   warnings: string[];
+  /** With the `series` option: one point per UTC day of the prompt's usage, zero-filled. */
+  series?: SeriesPoint[];
 }
 
 /** The sample-ratio check of a prompt's variants: distinct units per variant against the weights. */
@@ -239,6 +244,8 @@ class GroupAccumulator {
   loneUsages = 0;
   /** Always-valid method: the comparison with the control, looked at after every outcome. */
   tracks: Tracks | undefined;
+  /** With the `series` option: the counts by day. */
+  daily: DailyCounts | undefined;
 
   constructor(
     readonly key: string,
@@ -321,6 +328,8 @@ export class StatsAccumulator {
   private readonly early = new Map<string, OutcomeMetrics>();
   private droppedOutcomes = 0;
   private droppedUsages = 0;
+  /** With a series: usage id → its UTC day, beside `pending` (outcomes count on that day). */
+  private readonly pendingDays: Map<string, number> | undefined;
 
   constructor(options: StatsOptions) {
     this.by = options.by;
@@ -336,6 +345,7 @@ export class StatsAccumulator {
     this.correction = options.correction ?? "holm";
     this.splits = options.splits;
     this.plan = options.plan;
+    if (options.series === "day") this.pendingDays = new Map();
   }
 
   /** Usages waiting for their outcome. */
@@ -362,16 +372,22 @@ export class StatsAccumulator {
       : ts >= this.since && ts <= this.until;
     const wanted = (this.name === undefined || usage.name === this.name) && inRange;
     const group = wanted ? this.groupOf(usage, ts) : null;
+    // A usage without a readable date has no day: it counts in the totals only.
+    const day = this.pendingDays === undefined || Number.isNaN(ts) ? undefined : dayOf(ts);
     const outcome = this.early.get(usage.id);
     if (outcome !== undefined) {
       this.early.delete(usage.id);
-      if (group !== null) this.join(group, outcome);
+      if (group !== null) this.join(group, outcome, day);
       return;
     }
     this.pending.set(usage.id, group);
+    if (group !== null && day !== undefined) this.pendingDays?.set(usage.id, day);
     if (this.pending.size > this.maxPending) {
       const oldest = this.pending.keys().next();
-      if (oldest.done !== true) this.pending.delete(oldest.value);
+      if (oldest.done !== true) {
+        this.pending.delete(oldest.value);
+        this.pendingDays?.delete(oldest.value);
+      }
       this.droppedUsages += 1;
     }
   }
@@ -380,7 +396,9 @@ export class StatsAccumulator {
     const group = this.pending.get(outcome.usage_id);
     if (group !== undefined) {
       this.pending.delete(outcome.usage_id);
-      if (group !== null) this.join(group, outcome);
+      const day = this.pendingDays?.get(outcome.usage_id);
+      this.pendingDays?.delete(outcome.usage_id);
+      if (group !== null) this.join(group, outcome, day);
       return;
     }
     if (this.early.size >= this.maxEarly && !this.early.has(outcome.usage_id)) {
@@ -406,6 +424,8 @@ export class StatsAccumulator {
       if (this.by === "variant" && key === DEFAULT_VARIANT) prompt.control = group;
     }
     group.addUsage(ts);
+    if (this.pendingDays !== undefined && !Number.isNaN(ts))
+      (group.daily ??= new DailyCounts()).addUsage(dayOf(ts));
     if (this.by === "version" && (prompt.control === undefined || ts < prompt.control.firstTs)) {
       prompt.control = group;
     }
@@ -416,8 +436,9 @@ export class StatsAccumulator {
     return group;
   }
 
-  private join(group: GroupAccumulator, outcome: OutcomeMetrics): void {
+  private join(group: GroupAccumulator, outcome: OutcomeMetrics, day?: number): void {
     group.addOutcome(outcome);
+    if (day !== undefined) group.daily?.addOutcome(day, outcome.success, outcome.score);
     if (this.method !== "always-valid") return;
     const control = group.prompt.control;
     if (control === undefined) return;
@@ -508,12 +529,23 @@ export class StatsAccumulator {
       control === undefined ? [] : arms.map((arm) => this.scoreComparison(arm, control)),
       options,
     );
+    const span =
+      this.pendingDays === undefined
+        ? undefined
+        : seriesSpan(
+            name,
+            ordered.flatMap((group) => group.daily ?? []),
+          );
     const result: PromptStats = {
       name,
       control: control?.key ?? null,
       comparisons: arms.length,
       groups: ordered.map((group) => {
         const stats = this.groupResult(group);
+        if (this.pendingDays !== undefined)
+          stats.series = span
+            ? (group.daily ?? new DailyCounts()).points(span.first, span.last)
+            : [];
         const index = arms.indexOf(group);
         if (index >= 0)
           stats.vsControl = { score: score[index] ?? null, success: success[index] ?? null };

@@ -22,6 +22,7 @@ import { createRequestHandler } from "./routes.js";
 import { ServedPrompts } from "./served-prompts.js";
 import type { Snapshot } from "./snapshot.js";
 import { UsageLog } from "./usage-log.js";
+import { WebPage } from "./web-page.js";
 
 /** Options of {@link createServer}. */
 export interface ServeOptions {
@@ -52,6 +53,8 @@ export interface ServeOptions {
   headersTimeoutMs?: number;
   /** Largest request body accepted, in bytes (default 4 MiB). */
   maxBodyBytes?: number;
+  /** The built web page's folder (default: the package's `dist/web`). */
+  webDir?: string;
   /** Log every request. */
   verbose?: boolean;
   /** Where log lines go (default: stderr). */
@@ -96,6 +99,8 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
     ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
   });
   const root = options.root ?? findRoot(options.cwd ?? process.cwd());
+  // Read before anything is started that would need stopping if it failed.
+  const page = await WebPage.load(options.webDir);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const usage = UsageLog.forRoot(root, {
     onHealthChange: (error) =>
@@ -117,11 +122,13 @@ export async function createServer(options: ServeOptions = {}): Promise<PromptSe
   );
   const handle = createRequestHandler({
     root,
+    ...(options.dir === undefined ? {} : { dir: options.dir }),
     served,
     usage,
     guard,
     authorized: tokenCheck(options.token),
     maxBody: options.maxBodyBytes ?? MAX_BODY,
+    page,
   });
 
   let closing: Promise<void> | undefined;

@@ -22,7 +22,8 @@ const WILDCARDS = new Set(["0.0.0.0", "::"]);
 
 /**
  * The checks every request passes before it is routed: its `Host` must name this server, so a
- * page that rebinds its own DNS name to 127.0.0.1 cannot read the prompts; and pages of the
+ * page that rebinds its own DNS name to 127.0.0.1 cannot read the prompts; a browser's request
+ * for another site's page is refused unless it is the user's own navigation; and pages of the
  * origins given with `--cors` get their CORS headers and preflights answered.
  */
 export class RequestGuard {
@@ -72,6 +73,11 @@ export class RequestGuard {
       );
       return true;
     }
+    const crossSite = this.crossSiteProblem(request);
+    if (crossSite !== undefined) {
+      sendError(response, 403, "cross_site_refused", crossSite);
+      return true;
+    }
     if (this.origins.size === 0) return false;
     // The answer depends on the origin: caches must keep one per origin.
     response.setHeader("vary", "origin");
@@ -89,6 +95,25 @@ export class RequestGuard {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Why a request a browser sent for another site's page is refused, if it is. Browsers say
+   * where a request comes from (`Sec-Fetch-Site`): another site's page may still make the
+   * browser send GETs without reading the answers (an image, a no-cors fetch) — each could make
+   * this server diff 10,000 prompts. Only the user's own navigations (a pasted or clicked link,
+   * GET) and the `--cors` origins get through; requests without the header are no browser's.
+   */
+  private crossSiteProblem(request: IncomingMessage): string | undefined {
+    const site = request.headers["sec-fetch-site"];
+    if (site === undefined || site === "same-origin" || site === "none") return undefined;
+    const navigation =
+      request.headers["sec-fetch-mode"] === "navigate" &&
+      (request.method === "GET" || request.method === "HEAD");
+    if (navigation) return undefined;
+    const origin = request.headers.origin;
+    if (origin !== undefined && this.origins.has(origin)) return undefined;
+    return `a request from another site's page is refused (${origin === undefined ? "no origin" : `origin ${JSON.stringify(origin.slice(0, 100))}`}; start the server with --cors ORIGIN to allow one)`;
   }
 
   private allowsHost(header: string): boolean {

@@ -18,8 +18,11 @@ import {
   sendBody,
   sendJson,
 } from "./http.js";
+import { gitRoute } from "./git-routes.js";
 import type { RequestGuard } from "./request-guard.js";
 import type { ServedPrompts } from "./served-prompts.js";
+import { promptKind } from "./snapshot.js";
+import type { WebPage } from "./web-page.js";
 import { type UsageLog, UsageStorageError } from "./usage-log.js";
 
 /** When a client should send events again after a storage failure, in seconds. */
@@ -28,6 +31,8 @@ const STORAGE_RETRY_AFTER_S = 5;
 /** What the routes answer from. */
 export interface RouteContext {
   root: string;
+  /** The prompt directory relative to the root, when the server was given one. */
+  dir?: string;
   served: ServedPrompts;
   usage: UsageLog;
   guard: RequestGuard;
@@ -35,10 +40,12 @@ export interface RouteContext {
   authorized(request: IncomingMessage): boolean;
   /** Largest request body accepted, in bytes. */
   maxBody: number;
+  /** The web page and its assets. */
+  page: WebPage;
 }
 
 /** One request, as a route reads it. */
-interface Exchange {
+export interface Exchange {
   request: IncomingMessage;
   response: ServerResponse;
   path: string;
@@ -49,16 +56,20 @@ interface Exchange {
   allow: (...methods: string[]) => void;
 }
 
-/** The HTTP API: `/healthz` and the `/v1` routes. Errors are thrown as {@link HttpError}. */
+/** The HTTP API: `/healthz`, the `/v1` routes, and the web page. Errors are thrown as {@link HttpError}. */
 export function createRequestHandler(
   context: RouteContext,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   return async (request, response) => {
     if (context.guard.screen(request, response)) return;
+    response.setHeader("x-content-type-options", "nosniff");
     const exchange = exchangeOf(request, response);
     const { path } = exchange;
-    if (path === "/healthz") return health(context, exchange);
-    if (!path.startsWith("/v1/")) throw new HttpError(404, "not_found", `no route ${path}`);
+    if (!path.startsWith("/v1/")) {
+      if (path === "/healthz") return health(context, exchange);
+      if (context.page.answer(request, response, path)) return;
+      throw new HttpError(404, "not_found", `no route ${path}`);
+    }
     if (!context.authorized(request)) {
       response.setHeader("www-authenticate", 'Bearer realm="prompts"');
       throw new HttpError(401, "unauthorized", "this server needs Authorization: Bearer <token>");
@@ -67,12 +78,18 @@ export function createRequestHandler(
     if (path === "/v1/prompts") {
       exchange.allow("GET");
       const flat = exchange.query().get("format") === "flat";
-      return sendBody(response, 200, context.served.snapshot.listBody(flat));
+      const list = context.served.snapshot.listBody(flat);
+      if (flat) return sendBody(response, 200, list);
+      // The list is kept as bytes per snapshot; the issues change without it (an edit that
+      // breaks a file keeps the last good prompts), so they are joined in at each request.
+      const issues = Buffer.from(`,"issues":${JSON.stringify(context.served.issues)}}`);
+      return sendBody(response, 200, Buffer.concat([list.subarray(0, -1), issues]));
     }
     if (path.startsWith("/v1/prompts/")) return prompt(context, exchange);
     if (path === "/v1/events") return events(context, exchange);
     if (path === "/v1/usage") return usage(context, exchange);
     if (path === "/v1/stats") return stats(context, exchange);
+    if (await gitRoute(context, exchange)) return;
     throw new HttpError(404, "not_found", `no route ${path}`);
   };
 }
@@ -158,7 +175,12 @@ async function prompt(context: RouteContext, exchange: Exchange): Promise<void> 
   if (!found) throw new HttpError(404, "prompt_not_found", `no prompt named "${name}"`);
   if (!isRender) {
     allow("GET");
-    sendJson(response, 200, { name, ...toBundlePrompt(found) });
+    sendJson(response, 200, {
+      name,
+      kind: promptKind(found),
+      file: found.file,
+      ...toBundlePrompt(found),
+    });
     return;
   }
   allow("POST");
@@ -178,6 +200,8 @@ async function prompt(context: RouteContext, exchange: Exchange): Promise<void> 
   }
   if (body.metadata !== undefined && !isPlainObject(body.metadata))
     throw new HttpError(400, "invalid_request", "metadata: must be an object");
+  if (body.log !== undefined && typeof body.log !== "boolean")
+    throw new HttpError(400, "invalid_request", "log: must be a boolean");
   const unit = body.unit as string | undefined;
   const variant = (body.variant as string | undefined) ?? chooseVariant(name, found.variants, unit);
   let result;
@@ -186,6 +210,11 @@ async function prompt(context: RouteContext, exchange: Exchange): Promise<void> 
   } catch (error) {
     if (error instanceof PromptsError) throw new HttpError(400, "invalid_variables", error.message);
     throw error;
+  }
+  // A try-out (the page's playground) is no usage of the prompt: nothing is logged.
+  if (body.log === false) {
+    sendJson(response, 200, { ...result, usage_id: null });
+    return;
   }
   const usageId = randomUUID();
   const event: PromptEvent = {
@@ -289,6 +318,16 @@ async function stats(context: RouteContext, { response, query, allow }: Exchange
     options[field] = value;
   }
   Object.assign(options, statsMethodQuery(query()));
+  const series = query().get("series");
+  if (series !== null && series !== "") {
+    if (series !== "day")
+      throw new HttpError(
+        400,
+        "invalid_request",
+        `series: must be day, got ${JSON.stringify(series)}`,
+      );
+    options.series = series;
+  }
   // The split is checked against the weights of what this server serves.
   if (by === "variant") {
     const { snapshot } = context.served;

@@ -30,6 +30,8 @@ export interface SourceError {
 export class ServedPrompts {
   private current!: Snapshot;
   private problem: SourceError | null = null;
+  /** Every issue of the source's files as last loaded (errors and warnings), `[]` when clean. */
+  issues: readonly Issue[] = [];
   private readonly streams = new Set<ServerResponse>();
   /** Set by the first reload, which may come before the source's first snapshot is taken. */
   private reloaded = false;
@@ -46,6 +48,7 @@ export class ServedPrompts {
     const listener: SourceListener = {
       swap: (next, changed) => served.swap(next, changed),
       invalid: (issues) => served.reportInvalid(issues),
+      issues: (issues) => (served.issues = issues),
       problem: (message) => served.reportProblem(message),
       log,
     };

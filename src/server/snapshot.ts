@@ -301,10 +301,17 @@ function summary(prompt: Prompt) {
   return {
     name: prompt.name,
     version: prompt.version,
+    kind: promptKind(prompt),
+    file: prompt.file,
     description: prompt.description ?? null,
     variables: prompt.variables,
     variants: variantWeights(prompt),
   };
+}
+
+/** `chat` for a prompt of messages, `text` for one of a template. */
+export function promptKind(prompt: Prompt): "text" | "chat" {
+  return prompt.messages === undefined ? "text" : "chat";
 }
 
 /** `{name: template}`; a chat prompt maps to its messages: the minimal contract of simple clients. */

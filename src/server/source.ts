@@ -14,6 +14,8 @@ export interface SourceListener {
   swap(next: Snapshot, changed: string[]): void;
   /** The prompts have errors: the server keeps serving the last good ones. */
   invalid(issues: Issue[]): void;
+  /** Every issue (errors and warnings) of the source's files now: after each load or reload. */
+  issues(issues: Issue[]): void;
   /**
    * The prompts cannot be read at all (their folder is gone, the ref deleted) or there are none:
    * the server keeps serving the last good ones.
@@ -90,6 +92,7 @@ export async function followWorkingTree(
         return;
       }
       for (const name of update.changed) unbuilt.add(name);
+      listener.issues(tree.issues);
       if (tree.errorCount > 0) listener.invalid(tree.issues);
       else if (tree.prompts.size === 0) listener.problem(empty);
       else {
@@ -121,6 +124,7 @@ export async function followWorkingTree(
       );
     }
     const first = builder.build(tree.prompts, source);
+    listener.issues(tree.issues);
     loaded(tree);
     return { first, stop: watcher.close };
   } catch (error) {
@@ -168,6 +172,7 @@ export async function followRef(
     );
   }
   let current = builder.build(first.loaded.prompts, { commit, ref, dirty: false });
+  listener.issues(first.loaded.issues);
   /** A problem was reported and not yet followed by a good state. */
   let failing = false;
   const check = async () => {
@@ -181,6 +186,7 @@ export async function followRef(
     const { loaded, errors } = await loadRef(next);
     // A commit with errors is not looked at again until the ref moves on.
     commit = next;
+    listener.issues(loaded.issues);
     if (errors.length > 0) {
       failing = true;
       listener.invalid(errors);

@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { PromptsError } from "../errors.js";
 import { ParseCache, textKey } from "./parse-cache.js";
@@ -34,7 +33,9 @@ export function findRoot(cwd: string): string {
 export async function readConfig(root: string, cacheEnabled = true): Promise<PromptsConfig> {
   let text: string;
   try {
-    text = await readFile(join(root, CONFIG_FILE), "utf8");
+    // Synchronous: one promise-based read is a round trip through the thread pool, and starts
+    // it, for a file that is usually not there.
+    text = readFileSync(join(root, CONFIG_FILE), "utf8");
   } catch {
     return { ...DEFAULT_CONFIG };
   }

@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { isAbsolute, join, normalize, relative } from "node:path";
 import { checkPromptName } from "../core/names.js";
 import type { ParsedPromptFile } from "../core/parse.js";
@@ -156,9 +156,9 @@ async function readSourceFiles(
 ): Promise<{ files: Iterable<PromptFileText>; commit?: string }> {
   const { source } = context;
   if (source.kind === "working-tree") {
-    await assertDirectory(context);
+    assertDirectory(context);
     const { listWorktreePrompts, readWorktreePrompt } = await workingTree();
-    const entries = await listWorktreePrompts(context.root, context.dir);
+    const entries = listWorktreePrompts(context.root, context.dir);
     const keyed = context.cache;
     return {
       files: (function* () {
@@ -193,15 +193,15 @@ async function filesByName(context: LoadContext): Promise<{
       ...(commit === undefined ? {} : { commit }),
     };
   }
-  await assertDirectory(context);
+  assertDirectory(context);
   const { findWorktreePrompt, listWorktreePrompts, readWorktreePrompt } = await workingTree();
   return {
     filesOf: async (name) =>
       (await findWorktreePrompt(context.root, context.dir, name)).map((entry) =>
         readWorktreePrompt(entry, { keyed: context.cache }),
       ),
-    allNames: async () =>
-      (await listWorktreePrompts(context.root, context.dir)).map((entry) => entry.name),
+    allNames: () =>
+      Promise.resolve(listWorktreePrompts(context.root, context.dir).map((entry) => entry.name)),
   };
 }
 
@@ -319,10 +319,15 @@ function normalizeDir(root: string, dir: string): string {
   return rel;
 }
 
-async function assertDirectory(context: LoadContext): Promise<void> {
+function assertDirectory(context: LoadContext): void {
   const path = join(context.root, context.dir);
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isDirectory()) {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    // Not there, or not readable: not a prompt directory either way.
+  }
+  if (!isDirectory) {
     throw new PromptsError(
       "E_INVALID_INPUT",
       `no prompt directory "${context.dir}/" in ${context.root} (run: prompts init, or pass --dir)`,

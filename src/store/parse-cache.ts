@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import {
   closeSync,
   existsSync,
@@ -67,6 +67,22 @@ export function blobId(bytes: Uint8Array): string {
   return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 }
 
+/**
+ * Git's header of a blob of `size` bytes. A reader that puts a file's bytes right after it
+ * gets the blob id from {@link framedBlobId}, in one call without copying the file.
+ */
+export function blobHeader(size: number): string {
+  return `blob ${size}\0`;
+}
+
+/**
+ * The blob id of `framed`: a {@link blobHeader} followed by exactly the bytes it counts. For
+ * thousands of small files this one-shot hash costs a fraction of a Hash object per file.
+ */
+export function framedBlobId(framed: Uint8Array): string {
+  return hash("sha1", framed, "hex");
+}
+
 /** The key of a text that is not a prompt file (the config), apart from every blob id. */
 export function textKey(kind: string, text: string): string {
   return createHash("sha1").update(`${kind}\0${text}`).digest("hex");
@@ -96,20 +112,27 @@ export class ParseCache {
     private readonly bytes: Buffer,
     /** key → [start, end] of its JSON in `bytes`; the last entry of a key wins. */
     private readonly stored: Map<string, [number, number]>,
+    private readonly maxBytes: number,
   ) {
     this.fresh = stored.size === 0 && !bytes.subarray(0, 64).includes(cacheHeader());
     this.cut = !this.fresh && bytes.length > 0 && bytes[bytes.length - 1] !== NEWLINE;
   }
 
-  /** The cache of a repository; an empty one when there is none or it is of another build. */
-  static open(root: string): ParseCache {
+  /**
+   * The cache of a repository; an empty one when there is none or it is of another build.
+   * `maxBytes` bounds the file (a test sets it small rather than write 64 MB).
+   */
+  static open(
+    root: string,
+    { maxBytes = MAX_CACHE_BYTES }: { maxBytes?: number } = {},
+  ): ParseCache {
     let bytes = Buffer.alloc(0);
     try {
       bytes = readFileSync(join(root, CACHE_DIR, CACHE_FILE));
     } catch {
       // No cache yet, or an unreadable one: parse everything.
     }
-    return new ParseCache(root, bytes, indexEntries(bytes));
+    return new ParseCache(root, bytes, indexEntries(bytes), maxBytes);
   }
 
   /** The stored result for a key, if any (a new object on every call). */
@@ -159,7 +182,7 @@ export class ParseCache {
       fd = undefined;
       this.fresh = false;
       this.cut = false;
-      if (statSync(path).size > MAX_CACHE_BYTES) keepNewest(path, MAX_CACHE_BYTES / 2);
+      if (statSync(path).size > this.maxBytes) keepNewest(path, this.maxBytes / 2);
     } catch {
       if (fd !== undefined) closeSync(fd);
     }

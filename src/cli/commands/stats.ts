@@ -1,9 +1,7 @@
 import {
-  type Comparison,
   declaredSplits,
   type DeclaredSplit,
   type GroupStats,
-  type Interval,
   type MetricPlan,
   type PromptStats,
   type StatsOptions,
@@ -14,6 +12,19 @@ import { PromptsError } from "../../errors.js";
 import { findRoot } from "../../store/config.js";
 import { locatePromptDir, parsePromptNamed } from "../../store/load.js";
 import { usageStats } from "../../store/usage-store.js";
+import {
+  comparisonSetup,
+  comparisonText,
+  confidenceLevel,
+  fixedText,
+  intervalKind,
+  intervalText,
+  methodLine,
+  percentText,
+  reportWarnings,
+  splitLine,
+  type ToneText,
+} from "../../core/stats-format.js";
 import { type CommandContext, loadOptionsOf } from "../io.js";
 import { type Colors, colorsFor, formatTable, writeJson } from "../output.js";
 import type { StatsCliOptions } from "../program.js";
@@ -28,6 +39,8 @@ export async function statsCommand(
   name: string | undefined,
   options: StatsCliOptions,
 ): Promise<number> {
+  if (options.series !== undefined && !context.global.json)
+    throw new PromptsError("E_USAGE", "--series goes with --json: the table shows no series");
   const query = queryOf(name, options);
   const report = await readReport(context, options.from, query);
   if (name !== undefined && report.prompts.length === 0) {
@@ -83,10 +96,14 @@ function queryOf(name: string | undefined, options: StatsCliOptions): StatsQuery
       `--lift takes a non-zero number such as 0.05, got "${options.lift}"`,
     );
   }
+  if (options.series !== undefined && options.series !== "day") {
+    throw new PromptsError("E_USAGE", `--series takes day, got "${options.series}"`);
+  }
   return {
     by,
     method,
     correction,
+    ...(options.series === undefined ? {} : { series: options.series }),
     ...(name === undefined ? {} : { name }),
     ...(options.since === undefined ? {} : { since: options.since }),
     ...(options.until === undefined ? {} : { until: options.until }),
@@ -99,6 +116,7 @@ interface StatsQuery {
   by: "version" | "variant";
   method: "always-valid" | "fixed";
   correction: "holm" | "none";
+  series?: "day";
   name?: string;
   since?: string;
   until?: string;
@@ -121,6 +139,7 @@ async function readReport(
       method: query.method,
       correction: query.correction,
       ...(query.lift === undefined ? {} : { plan: { lift: Number(query.lift) } }),
+      ...(query.series === undefined ? {} : { series: query.series }),
     };
     if (query.by === "variant") statsOptions.splits = await readSplits(context, query.name);
     return usageStats(root ?? findRoot(cwd), statsOptions);
@@ -211,41 +230,24 @@ async function writeReport(
   } else stdout.write(`${colors.dim(methodLine(report))}\n\n`);
   const blocks = report.prompts.map((prompt) => promptBlock(report, prompt, colors));
   if (blocks.length > 0) stdout.write(`${blocks.join("\n\n")}\n`);
-  const warnings = [
-    ...report.warnings,
-    ...report.prompts.flatMap((prompt) => [
-      ...prompt.warnings.map((warning) => `${prompt.name}: ${warning}`),
-      ...prompt.groups.flatMap((group) =>
-        group.warnings.map((warning) => `${prompt.name} ${group.key}: ${warning}`),
-      ),
-    ]),
-  ];
-  for (const warning of warnings) stderr.write(`${colors.yellow("warning:")} ${warning}\n`);
+  for (const warning of reportWarnings(report))
+    stderr.write(`${colors.yellow("warning:")} ${warning}\n`);
 }
 
-/** The first line: which method produced every p-value, interval and mark below. */
-function methodLine(report: StatsReport): string {
-  const level = `${Math.round((1 - report.alpha) * 100)}%`;
-  if (report.method === "fixed") {
-    return `method: fixed-horizon (two-proportion z and Welch t-tests, ${level} confidence intervals): valid for one look at a sample size fixed in advance`;
-  }
-  return `method: always-valid (mSPRT, ${level} confidence sequences, tuned for ${report.tuning?.toLocaleString("en-US") ?? "?"} outcomes per arm): valid however often you look`;
+/** The text painted as its tone says. */
+function paint(colors: Colors, { text, tone }: ToneText): string {
+  if (tone === "dim") return colors.dim(text);
+  if (tone === "good") return colors.green(text);
+  if (tone === "bad") return colors.red(text);
+  return text;
 }
 
 function promptBlock(report: StatsReport, prompt: PromptStats, colors: Colors): string {
-  const correction =
-    prompt.comparisons > 1
-      ? report.correction === "holm"
-        ? `; ${prompt.comparisons} comparisons, Holm-corrected`
-        : `; ${prompt.comparisons} comparisons, not corrected`
-      : "";
-  const lines = [
-    `${colors.bold(prompt.name)} ${colors.dim(`by ${report.by}; control: ${prompt.control ?? "none"}${correction}`)}`,
-  ];
-  const split = splitLine(prompt, colors);
-  if (split !== undefined) lines.push(split);
-  const kind = report.method === "fixed" ? "CI" : "CS";
-  const level = `${Math.round((1 - report.alpha) * 100)}%`;
+  const lines = [`${colors.bold(prompt.name)} ${colors.dim(comparisonSetup(report, prompt))}`];
+  const split = splitLine(prompt);
+  if (split !== undefined) lines.push(paint(colors, split));
+  const kind = intervalKind(report);
+  const level = confidenceLevel(report);
   const titles = [
     "",
     "USAGES",
@@ -263,23 +265,6 @@ function promptBlock(report: StatsReport, prompt: PromptStats, colors: Colors): 
   return lines.join("\n");
 }
 
-/** The split observed against the weights declared; loud when it is broken. */
-function splitLine(prompt: PromptStats, colors: Colors): string | undefined {
-  const check = prompt.srm;
-  if (check === null || check === undefined) return undefined;
-  if (check.status === "unchecked") return colors.dim(`split: not checked: ${check.reason ?? ""}`);
-  if (check.status === "mismatch") {
-    const warning = prompt.warnings.find((line) => line.startsWith("the split is broken"));
-    return colors.red(`✗ ${warning ?? "the split is broken"}`);
-  }
-  const observed = check.shares.map((share) => `${(share.observed * 100).toFixed(1)}%`).join(" / ");
-  const expected = check.shares.map((share) => trim(share.expected * 100)).join(" / ");
-  const names = check.shares.map((share) => share.variant).join(" / ");
-  return colors.dim(
-    `split: ${observed} observed for ${expected} configured (${names}; p=${(check.p ?? NaN).toFixed(3)} over ${check.units} units of version ${check.version ?? "?"})`,
-  );
-}
-
 function planLines(prompt: PromptStats, colors: Colors): string[] {
   const plan = prompt.plan;
   if (plan === undefined) return [];
@@ -294,7 +279,7 @@ function planLines(prompt: PromptStats, colors: Colors): string[] {
       metric(
         "success",
         `${plan.lift >= 0 ? "+" : ""}${(plan.lift * 100).toFixed(1)} pts`,
-        percent(plan.success.base),
+        percentText(plan.success.base),
         plan.success,
       ),
     );
@@ -317,19 +302,15 @@ function count(value: number): string {
   return Number.isFinite(value) ? value.toLocaleString("en-US") : "∞";
 }
 
-function trim(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
-}
-
 function groupRow(group: GroupStats, control: string | null, colors: Colors): string[] {
   const score =
     group.score.mean === null
       ? "-"
-      : `${fixed(group.score.mean, 3)} ${interval(group.score.ci95, 3)}`;
+      : `${fixedText(group.score.mean, 3)} ${intervalText(group.score.ci95, 3)}`;
   const success =
     group.success.rate === null
       ? "-"
-      : `${percent(group.success.rate)} ${interval(group.success.ci95, 1, true)}`;
+      : `${percentText(group.success.rate)} ${intervalText(group.success.ci95, 1, true)}`;
   const latency =
     group.latency.p50 === null
       ? "-"
@@ -337,16 +318,17 @@ function groupRow(group: GroupStats, control: string | null, colors: Colors): st
   const tokens =
     group.tokens.input === null && group.tokens.output === null
       ? "-"
-      : `${fixed(group.tokens.input, 0)}/${fixed(group.tokens.output, 0)}`;
+      : `${fixedText(group.tokens.input, 0)}/${fixedText(group.tokens.output, 0)}`;
   const cost = group.cost === null ? "-" : group.cost.toPrecision(3);
   const versus =
     group.key === control
       ? colors.dim("control")
       : [
-          comparison("score", group.vsControl?.score, false, colors),
-          comparison("success", group.vsControl?.success, true, colors),
+          comparisonText("score", group.vsControl?.score, false),
+          comparisonText("success", group.vsControl?.success, true),
         ]
-          .filter((part) => part !== "")
+          .filter((part) => part !== undefined)
+          .map((part) => paint(colors, part))
           .join("; ") || "-";
   return [
     colors.bold(group.key),
@@ -359,42 +341,4 @@ function groupRow(group: GroupStats, control: string | null, colors: Colors): st
     cost,
     versus,
   ];
-}
-
-function comparison(
-  label: string,
-  value: Comparison | null | undefined,
-  asPercent: boolean,
-  colors: Colors,
-): string {
-  if (!value) return "";
-  const diff = asPercent
-    ? `${value.diff >= 0 ? "+" : ""}${(value.diff * 100).toFixed(1)} pts`
-    : `${value.diff >= 0 ? "+" : ""}${value.diff.toFixed(3)}`;
-  // Reports from an older server carry no pAdjusted: they had no correction.
-  const adjusted =
-    value.pAdjusted !== undefined && value.pAdjusted !== value.p
-      ? ` (Holm ${pValue(value.pAdjusted)})`
-      : "";
-  const text = `${label} ${diff} ${interval(value.ci95, asPercent ? 1 : 3, asPercent)} p=${pValue(value.p)}${adjusted}`;
-  if (value.withheld) return colors.red(`${text} (withheld: split broken)`);
-  return value.significant ? colors.green(`${text} ✓`) : text;
-}
-
-function pValue(p: number): string {
-  return p < 0.001 ? "<0.001" : p.toFixed(3);
-}
-
-function interval(value: Interval | null, digits: number, asPercent = false): string {
-  if (!value) return "";
-  const show = (n: number) => (asPercent ? (n * 100).toFixed(digits) : n.toFixed(digits));
-  return `[${show(value[0])}, ${show(value[1])}]`;
-}
-
-function fixed(value: number | null, digits: number): string {
-  return value === null ? "-" : value.toFixed(digits);
-}
-
-function percent(value: number): string {
-  return `${(value * 100).toFixed(1)}%`;
 }

@@ -1,6 +1,14 @@
 import type { Dirent } from "node:fs";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { readdir, realpath, stat } from "node:fs/promises";
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
+import { realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { isPromptFileName } from "../../core/names.js";
 import {
@@ -9,7 +17,7 @@ import {
   MAX_PROMPT_FILE_BYTES,
   type PromptFileText,
 } from "../files.js";
-import { blobId } from "../parse-cache.js";
+import { blobHeader, blobId, framedBlobId } from "../parse-cache.js";
 
 /** A prompt file found in the working tree. */
 export interface WorktreeEntry {
@@ -26,56 +34,47 @@ const toPosix = (path: string) => (sep === "/" ? path : path.split(sep).join("/"
 /**
  * Finds every prompt file under `dir`. Hidden entries are skipped; a symlink is followed only to
  * a file inside the repository; a directory named like a prompt file is reported, not entered.
+ * Synchronous on purpose, as the reads are: a promise per folder and per link costs a round
+ * trip through libuv's thread pool each, several times the walk itself on a few hundred files.
+ * Links are resolved by `realpathSync.native`, the call the promise-based `realpath` makes.
  */
-export async function listWorktreePrompts(root: string, dir: string): Promise<WorktreeEntry[]> {
-  const rootReal = await realpath(root);
+export function listWorktreePrompts(root: string, dir: string): WorktreeEntry[] {
+  const rootReal = realpathSync.native(root);
   const base = join(root, dir);
   const found: WorktreeEntry[] = [];
   /**
    * `file` and `name` of what is in `folder` start with `filePrefix` and `namePrefix`: paths
    * built as the walk goes down, rather than made relative for each of thousands of files.
    */
-  const walk = async (folder: string, filePrefix: string, namePrefix: string): Promise<void> => {
+  const walk = (folder: string, filePrefix: string, namePrefix: string): void => {
     let entries: Dirent[];
     try {
-      entries = await readdir(folder, { withFileTypes: true });
+      entries = readdirSync(folder, { withFileTypes: true });
     } catch {
       return;
     }
-    await Promise.all(
-      entries.map(async (entry) => {
-        if (entry.name.startsWith(".")) return;
-        const path = `${folder}${sep}${entry.name}`;
-        const file = `${filePrefix}${entry.name}`;
-        const name = `${namePrefix}${entry.name}`.replace(/\.ya?ml$/, "");
-        if (entry.isDirectory()) {
-          if (isPromptFileName(entry.name)) {
-            found.push(directoryEntry(name, file, path));
-            return;
-          }
-          await walk(path, `${file}/`, `${namePrefix}${entry.name}/`);
-          return;
-        }
-        if (!isPromptFileName(entry.name)) {
-          if (entry.isSymbolicLink()) {
-            const outside = await folderLinkOutside(rootReal, path, file);
-            if (outside)
-              found.push({ name: `${namePrefix}${entry.name}/`, file, path, ...outside });
-          }
-          return;
-        }
-        if (entry.isSymbolicLink()) {
-          found.push(await followLink(rootReal, path, { name, file, path }));
-          return;
-        }
-        if (entry.isFile()) found.push({ name, file, path });
-      }),
-    );
+    for (const entry of entries) {
+      if (entry.name.startsWith(".")) continue;
+      const path = `${folder}${sep}${entry.name}`;
+      const file = `${filePrefix}${entry.name}`;
+      const name = `${namePrefix}${entry.name}`.replace(/\.ya?ml$/, "");
+      if (entry.isDirectory()) {
+        if (isPromptFileName(entry.name)) found.push(directoryEntry(name, file, path));
+        else walk(path, `${file}/`, `${namePrefix}${entry.name}/`);
+      } else if (!isPromptFileName(entry.name)) {
+        const outside = entry.isSymbolicLink() && folderLinkOutside(rootReal, path, file);
+        if (outside) found.push({ name: `${namePrefix}${entry.name}/`, file, path, ...outside });
+      } else if (entry.isSymbolicLink()) {
+        found.push(followLink(rootReal, path, { name, file, path }));
+      } else if (entry.isFile()) {
+        found.push({ name, file, path });
+      }
+    }
   };
   const top = toPosix(relative(root, base));
-  const outside = await folderLinkOutside(rootReal, base, top);
+  const outside = folderLinkOutside(rootReal, base, top);
   if (outside) return [{ name: "/", file: top, path: base, ...outside }];
-  await walk(base, `${top}/`, "");
+  walk(base, `${top}/`, "");
   found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return found;
 }
@@ -93,14 +92,10 @@ function directoryEntry(name: string, file: string, path: string): WorktreeEntry
   };
 }
 
-async function followLink(
-  rootReal: string,
-  path: string,
-  entry: WorktreeEntry,
-): Promise<WorktreeEntry> {
+function followLink(rootReal: string, path: string, entry: WorktreeEntry): WorktreeEntry {
   let target: string;
   try {
-    target = await realpath(path);
+    target = realpathSync.native(path);
   } catch {
     return {
       ...entry,
@@ -116,7 +111,7 @@ async function followLink(
       ),
     };
   }
-  const info = await stat(target);
+  const info = statSync(target);
   if (!info.isFile()) {
     return {
       ...entry,
@@ -133,15 +128,23 @@ async function followLink(
  * The problem of a folder (or a symlink to one, or below one) that lies outside the repository:
  * its prompts are not read, and the folder is reported rather than silently left out.
  */
-async function folderLinkOutside(
+function folderLinkOutside(
   rootReal: string,
   path: string,
   file: string,
-): Promise<Pick<WorktreeEntry, "problem"> | undefined> {
-  const target = await realpath(path).catch(() => undefined);
-  if (target === undefined || isInside(rootReal, target)) return undefined;
-  const info = await stat(target).catch(() => undefined);
-  if (!info?.isDirectory()) return undefined;
+): Pick<WorktreeEntry, "problem"> | undefined {
+  let target: string;
+  try {
+    target = realpathSync.native(path);
+  } catch {
+    return undefined;
+  }
+  if (isInside(rootReal, target)) return undefined;
+  try {
+    if (!statSync(target).isDirectory()) return undefined;
+  } catch {
+    return undefined;
+  }
   return fileProblem(
     "symlink-outside",
     `"${file}" is a symlink to ${target}, a folder outside the repository, whose prompts are not read; prompts must live in the repository`,
@@ -181,18 +184,24 @@ export function readWorktreePrompt(
         ),
       };
     }
-    const bytes = Buffer.allocUnsafe(info.size);
-    let filled = 0;
+    // A keyed read puts the bytes after git's blob header, so the key is one hash of one buffer.
+    const header = keyed ? blobHeader(info.size) : "";
+    const bytes = Buffer.allocUnsafe(header.length + info.size);
+    bytes.write(header, "latin1");
+    let filled = header.length;
     while (filled < bytes.length) {
-      const count = readSync(fd, bytes, filled, bytes.length - filled, filled);
+      const count = readSync(fd, bytes, filled, bytes.length - filled, filled - header.length);
       if (count === 0) break;
       filled += count;
     }
-    const content = bytes.subarray(0, filled);
+    const content = bytes.subarray(header.length, filled);
     const decoded = decodePromptFile(content);
     if (!("text" in decoded)) return { name, file, problem: decoded.problem };
     const { text } = decoded;
-    return keyed ? { name, file, text, key: blobId(content) } : { name, file, text };
+    if (!keyed) return { name, file, text };
+    // A file that shrank while read does not match its header: hash what was read.
+    const key = filled === bytes.length ? framedBlobId(bytes) : blobId(content);
+    return { name, file, text, key };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { name, file, ...fileProblem("unreadable", `cannot read the file: ${reason}`) };
@@ -217,7 +226,7 @@ export async function findWorktreePrompt(
       if (info.isDirectory()) {
         found.push(directoryEntry(name, file, path));
       } else {
-        found.push(await followLink(rootReal, path, { name, file, path }));
+        found.push(followLink(rootReal, path, { name, file, path }));
       }
     } catch {
       // Not there under this extension.
