@@ -245,6 +245,19 @@ describe("prompts serve (the built binary)", () => {
     }
   });
 
+  it("says where the web page is, and that address opens it", async () => {
+    const serve = startServe(promptTree());
+    const url = await serve.url;
+    await waitForText(serve.stdout, /^the web page: (\S+)$/m);
+    expect(serve.stdout()).toContain(`the web page: ${url}/\n`);
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await page.text()).toContain('<div id="app">');
+    serve.child.kill("SIGTERM");
+    expect(await exitOf(serve)).toEqual({ code: 0, signal: null });
+  });
+
   it("SIGTERM as soon as the URL is printed is a clean stop (exit 0), every time", async () => {
     // A supervisor takes the printed URL as "ready" and may stop the server at once.
     const root = promptTree();

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type PromptServer } from "../src/server/app.js";
@@ -408,6 +408,24 @@ describe("the render and list changes the page needs", () => {
     });
     expect(issues).toEqual([
       expect.objectContaining({ file: "prompts/broken.yaml", severity: "error" }),
+    ]);
+
+    // A valid tree can still warn: the warning is listed while its prompt is served.
+    rmSync(join(root, "prompts", "broken.yaml"));
+    writeFiles(root, { "prompts/unused.yaml": "variables:\n  tone: string\ntemplate: Hi.\n" });
+    const warnings = await waitUntil("the unused variable's warning", async () => {
+      const { body } = await getJson<{
+        prompts: { name: string }[];
+        issues: { file: string; severity: string; code: string }[];
+      }>(`${url}/v1/prompts`);
+      return body.prompts.some((prompt) => prompt.name === "unused") && body.issues;
+    });
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        file: "prompts/unused.yaml",
+        severity: "warning",
+        code: "unused-variable",
+      }),
     ]);
   });
 });

@@ -85,7 +85,8 @@ export async function serveCommand(
       ? "the working tree (hot reload)"
       : `${options.ref} (following it when it moves)`;
   context.io.stdout.write(
-    `serving ${server.snapshot.prompts.size} prompts from ${what} at ${server.url}\n`,
+    `serving ${server.snapshot.prompts.size} prompts from ${what} at ${server.url}\n` +
+      `the web page: ${server.url}/\n`,
   );
   await stopped;
   log("stopped");

@@ -1,5 +1,6 @@
 // The render call of the Playground's current inputs, as code to paste: curl against this
 // server, the Python client, the TypeScript client. Each is exactly the call for those inputs.
+import { namePath } from "../api.js";
 
 /** What the call asks for. */
 export interface RenderCall {
@@ -16,11 +17,6 @@ export interface RenderCall {
 /** A shell word in single quotes. */
 function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The prompt name in a URL path: each `/`-separated part encoded. */
-function namePath(name: string): string {
-  return name.split("/").map(encodeURIComponent).join("/");
 }
 
 /** `curl` of `POST /v1/prompts/NAME/render`: what an application's call sends. */

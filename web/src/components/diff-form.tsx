@@ -149,6 +149,10 @@ function VariablesField(props: {
   );
 }
 
+/**
+ * The comparison to show: From, To, prompt names and variables; submitting navigates to its URL.
+ * Over 80 lines on purpose: one form, whose fields share their state and one submit.
+ */
 export function DiffForm({ query }: { query: DiffQuery }) {
   const { route } = useLocation();
   const refs = useApi<RefListing>("/v1/refs");

@@ -135,58 +135,7 @@ export function PromptsPage() {
     <section aria-labelledby="prompts-title">
       <h1 id="prompts-title">Prompts</h1>
       {list.state === "error" && <ErrorNote error={list.error} />}
-      <form class="filters" role="search" onSubmit={(event) => event.preventDefault()}>
-        <label>
-          Search
-          <input
-            type="search"
-            value={filters.q}
-            placeholder="name, description, variable"
-            onInput={(event) => update({ q: event.currentTarget.value })}
-          />
-        </label>
-        <label>
-          Folder
-          <select
-            value={filters.folder}
-            onChange={(event) => update({ folder: event.currentTarget.value })}
-          >
-            <option value="">all</option>
-            {folders.map((folder) => (
-              <option key={folder} value={folder}>
-                {folder}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Kind
-          <select
-            value={filters.kind}
-            onChange={(event) => update({ kind: event.currentTarget.value as Filters["kind"] })}
-          >
-            <option value="">all</option>
-            <option value="text">text</option>
-            <option value="chat">chat</option>
-          </select>
-        </label>
-        <label class="check">
-          <input
-            type="checkbox"
-            checked={filters.variants}
-            onChange={(event) => update({ variants: event.currentTarget.checked })}
-          />
-          has variants
-        </label>
-        <label class="check">
-          <input
-            type="checkbox"
-            checked={filters.invalid}
-            onChange={(event) => update({ invalid: event.currentTarget.checked })}
-          />
-          invalid
-        </label>
-      </form>
+      <FilterForm filters={filters} folders={folders} update={update} />
       <p class="count" role="status">
         {found.length === rows.length
           ? `${rows.length} prompts`
@@ -217,6 +166,72 @@ export function PromptsPage() {
         </button>
       )}
     </section>
+  );
+}
+
+/** Search and the filters; each change is applied at once (and kept in the URL by `update`). */
+function FilterForm({
+  filters,
+  folders,
+  update,
+}: {
+  filters: Filters;
+  folders: string[];
+  update: (change: Partial<Filters>) => void;
+}) {
+  return (
+    <form class="filters" role="search" onSubmit={(event) => event.preventDefault()}>
+      <label>
+        Search
+        <input
+          type="search"
+          value={filters.q}
+          placeholder="name, description, variable"
+          onInput={(event) => update({ q: event.currentTarget.value })}
+        />
+      </label>
+      <label>
+        Folder
+        <select
+          value={filters.folder}
+          onChange={(event) => update({ folder: event.currentTarget.value })}
+        >
+          <option value="">all</option>
+          {folders.map((folder) => (
+            <option key={folder} value={folder}>
+              {folder}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Kind
+        <select
+          value={filters.kind}
+          onChange={(event) => update({ kind: event.currentTarget.value as Filters["kind"] })}
+        >
+          <option value="">all</option>
+          <option value="text">text</option>
+          <option value="chat">chat</option>
+        </select>
+      </label>
+      <label class="check">
+        <input
+          type="checkbox"
+          checked={filters.variants}
+          onChange={(event) => update({ variants: event.currentTarget.checked })}
+        />
+        has variants
+      </label>
+      <label class="check">
+        <input
+          type="checkbox"
+          checked={filters.invalid}
+          onChange={(event) => update({ invalid: event.currentTarget.checked })}
+        />
+        invalid
+      </label>
+    </form>
   );
 }
 
