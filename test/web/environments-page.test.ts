@@ -7,7 +7,6 @@ import { sampleRepo } from "./sample-repo.js";
 
 const session = browserSession();
 /** Waits for what the page shows: Chromium shares the machine with the other tests. */
-const poll = <T>(probe: () => T | Promise<T>) => expect.poll(probe, { timeout: 15_000 });
 
 describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Environments page", { timeout: 60_000 }, () => {
   it("shows each label's position and moves, and what moving production to main would break", async () => {
@@ -15,7 +14,7 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Environments page", { timeout
     const { page, problems } = await session.open(root);
     await page.goto("/environments");
     const production = page.getByRole("article", { name: "production" });
-    await poll(() => production.count()).toBe(1);
+    await expect.poll(() => production.count()).toBe(1);
     expect(await production.locator(".label-now").innerText()).toMatch(
       /^at v2 \([0-9a-f]{7}\) since \d{4}-\d{2}-\d{2} \d{2}:\d{2} by .+/,
     );
@@ -31,9 +30,9 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Environments page", { timeout
     await page.getByLabel("Label", { exact: true }).selectOption("production");
     await page.getByLabel("Move to").fill("main");
     await page.getByLabel("Move to").press("Enter");
-    await poll(() => page.url()).toMatch(/\/environments\?label=production&to=main$/);
+    await expect.poll(() => page.url()).toMatch(/\/environments\?label=production&to=main$/);
     const summary = page.locator(".change-summary");
-    await poll(() => summary.innerText()).toContain("1 changed");
+    await expect.poll(() => summary.innerText()).toContain("1 changed");
     const planner = summary.locator("tbody tr", { hasText: "planner" });
     expect(await planner.innerText()).toMatch(/breaking: .*conversation/);
     // The same versions as `prompts diff production main --json`.
@@ -55,8 +54,10 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Environments page", { timeout
 
     // The choice is in the URL: a pasted link opens the same view.
     await page.goto("/environments?label=staging&to=v1");
-    await poll(() => page.locator(".command pre").innerText()).toBe("prompts label staging v1");
-    await poll(() => page.locator(".change-summary").count()).toBe(1);
+    await expect
+      .poll(() => page.locator(".command pre").innerText())
+      .toBe("prompts label staging v1");
+    await expect.poll(() => page.locator(".change-summary").count()).toBe(1);
     expect(problems).toEqual([]);
   });
 
@@ -64,7 +65,9 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Environments page", { timeout
     const root = await sampleRepo();
     const { page, problems } = await session.open(root);
     await page.goto("/environments?label=production&to=no-such-ref");
-    await poll(() => page.getByRole("alert").innerText()).toMatch(/no ref "no-such-ref".*404/);
+    await expect
+      .poll(() => page.getByRole("alert").innerText())
+      .toMatch(/no ref "no-such-ref".*404/);
     expect(problems.filter((problem) => !/status of 404/.test(problem))).toEqual([]);
   });
 
@@ -72,12 +75,12 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Environments page", { timeout
     const root = await sampleRepo();
     const { page, problems } = await session.open(root, { width: 375, height: 740 });
     await page.goto("/environments?label=production&to=main");
-    await poll(() => page.locator(".change-summary").count()).toBe(1);
+    await expect.poll(() => page.locator(".change-summary").count()).toBe(1);
     expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
     await page.goto("/playground/planner");
     await page.getByLabel(/^user_query/).fill("a question");
     await page.getByLabel(/^conversation/).fill("user: hi");
-    await poll(() => page.locator(".messages li").count()).toBe(2);
+    await expect.poll(() => page.locator(".messages li").count()).toBe(2);
     expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
     // A 400 while the required fields were still empty is the page naming them.
     expect(problems.filter((problem) => !/status of 400/.test(problem))).toEqual([]);

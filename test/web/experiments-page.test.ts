@@ -7,7 +7,6 @@ import { sampleRepo } from "./sample-repo.js";
 
 const session = browserSession();
 /** Waits for what the page shows: Chromium shares the machine with the other tests. */
-const poll = <T>(probe: () => T | Promise<T>) => expect.poll(probe, { timeout: 15_000 });
 
 describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Experiments page", { timeout: 60_000 }, () => {
   it("shows both arms with intervals and the same p-value and mark as prompts stats", async () => {
@@ -15,11 +14,13 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Experiments page", { timeout:
     const { page, problems } = await session.open(root);
     await page.goto("/experiments");
     const link = page.getByRole("link", { name: "answerer_prompt" });
-    await poll(() => link.getAttribute("href")).toBe("/experiments/answerer_prompt?by=variant");
+    await expect
+      .poll(() => link.getAttribute("href"))
+      .toBe("/experiments/answerer_prompt?by=variant");
     await link.click();
 
     const rows = page.locator("table.groups tbody tr");
-    await poll(() => rows.count()).toBe(2);
+    await expect.poll(() => rows.count()).toBe(2);
     const printed = await cli(root, "stats", "answerer_prompt", "--by", "variant");
     expect(printed.code).toBe(0);
     // The method line and the concise arm's comparison, word for word.
@@ -52,7 +53,7 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Experiments page", { timeout:
 
     // The charts are drawn: canvases with pixels that are not all blank.
     const canvases = page.locator(".series-chart canvas");
-    await poll(() => canvases.count()).toBe(2);
+    await expect.poll(() => canvases.count()).toBe(2);
     // Counted in the page (the test's own types know no canvas): pixels not left transparent.
     const inked = await page.evaluate(`(() => {
       const canvas = document.querySelector(".series-chart canvas");
@@ -71,10 +72,10 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Experiments page", { timeout:
 
     // By version, over a range: in the URL, and a pasted link opens it.
     await page.getByLabel("Compare by").selectOption("version");
-    await poll(() => page.url()).toMatch(/\?by=version$/);
-    await poll(() => rows.count()).toBe(1);
+    await expect.poll(() => page.url()).toMatch(/\?by=version$/);
+    await expect.poll(() => rows.count()).toBe(1);
     await page.goto("/experiments/answerer_prompt?by=variant&since=2026-11-20&until=2026-11-21");
-    await poll(() => page.locator("table.daily-table tbody tr").count()).toBe(2);
+    await expect.poll(() => page.locator("table.daily-table tbody tr").count()).toBe(2);
     expect(problems).toEqual([]);
   });
 
@@ -82,7 +83,7 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Experiments page", { timeout:
     const root = await sampleRepo();
     const { page, problems } = await session.open(root, { width: 375, height: 740 });
     await page.goto("/experiments/answerer_prompt?by=variant");
-    await poll(() => page.locator(".series-chart canvas").count()).toBe(2);
+    await expect.poll(() => page.locator(".series-chart canvas").count()).toBe(2);
     expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
     await screenshot(page, "experiments-375px");
     expect(problems).toEqual([]);

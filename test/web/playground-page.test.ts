@@ -15,7 +15,6 @@ const session = browserSession();
 /** Waits for what the page shows: Chromium shares the machine with the other tests. */
 // A 400 while required fields are still empty is the page working (it names them), which
 // Chromium logs as a failed load: the tests let those through and no other problem.
-const poll = <T>(probe: () => T | Promise<T>) => expect.poll(probe, { timeout: 15_000 });
 
 function usageLog(root: string): string {
   const file = join(root, ".prompts", "usage", "events.jsonl");
@@ -31,11 +30,11 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Playground page", { timeout: 
     const { page, problems, url } = await session.open(root);
     await page.goto("/playground/answerer_prompt?variant=concise");
     const infos = page.getByLabel(/^infos/);
-    await poll(() => infos.count()).toBe(1);
+    await expect.poll(() => infos.count()).toBe(1);
     await infos.fill(JSON.stringify(INFOS));
     await page.getByLabel(/^user_query/).fill("What's the capital of France?");
     const text = page.locator(".rendered-text");
-    await poll(() => text.count()).toBe(1);
+    await expect.poll(() => text.count()).toBe(1);
 
     const cliRender = await cli(
       root,
@@ -49,7 +48,7 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Playground page", { timeout: 
       "user_query=What's the capital of France?",
     );
     expect(cliRender.code).toBe(0);
-    await poll(() => text.textContent()).toBe(cliRender.stdout);
+    await expect.poll(() => text.textContent()).toBe(cliRender.stdout);
     expect(await page.locator(".render-facts").innerText()).toMatch(/Variant\s+concise/);
     await screenshot(page, "playground");
 
@@ -87,27 +86,27 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Playground page", { timeout: 
     const root = await sampleRepo();
     const { page, problems } = await session.open(root);
     await page.goto("/playground/answerer_prompt");
-    await poll(() => page.getByLabel(/^infos/).count()).toBe(1);
+    await expect.poll(() => page.getByLabel(/^infos/).count()).toBe(1);
     await page.getByLabel(/^infos/).fill('["only one fact"]');
-    await poll(() => page.locator(".render-error").innerText()).toMatch(
-      /^[^\n]*missing required variable: user_query$/,
-    );
+    await expect
+      .poll(() => page.locator(".render-error").innerText())
+      .toMatch(/^[^\n]*missing required variable: user_query$/);
     await page.getByLabel(/^infos/).fill('{"not": "an array"}');
-    await poll(() => page.locator(".variable-field .error").innerText()).toContain(
-      "infos: must be a JSON array",
-    );
+    await expect
+      .poll(() => page.locator(".variable-field .error").innerText())
+      .toContain("infos: must be a JSON array");
 
     await page.goto("/playground/planner");
     // Defaults are filled in: max_queries is 3.
-    await poll(() => page.getByLabel(/^max_queries/).inputValue()).toBe("3");
+    await expect.poll(() => page.getByLabel(/^max_queries/).inputValue()).toBe("3");
     await page.getByLabel(/^user_query/).fill("best pizza in Naples");
     // On main the planner needs the conversation too: named until it is given.
-    await poll(() => page.locator(".render-error").innerText()).toMatch(
-      /missing required variable: conversation$/,
-    );
+    await expect
+      .poll(() => page.locator(".render-error").innerText())
+      .toMatch(/missing required variable: conversation$/);
     await page.getByLabel(/^conversation/).fill("user: hi");
     const messages = page.locator(".messages li");
-    await poll(() => messages.count()).toBe(2);
+    await expect.poll(() => messages.count()).toBe(2);
     expect(await messages.nth(0).innerText()).toMatch(/^system\s/i);
     expect(await messages.nth(0).innerText()).toContain("Write at most 3 queries");
     expect(await messages.nth(1).innerText()).toMatch(
@@ -120,7 +119,7 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Playground page", { timeout: 
     const root = await sampleRepo();
     const { page, problems } = await session.open(root);
     await page.goto("/playground/answerer_prompt");
-    await poll(() => page.getByLabel(/^infos/).count()).toBe(1);
+    await expect.poll(() => page.getByLabel(/^infos/).count()).toBe(1);
     await page.getByLabel(/^infos/).fill('["a fact"]');
     await page.getByLabel(/^user_query/).fill("why?");
     await page.getByLabel("Variant").selectOption({ label: "chosen by unit…" });
@@ -130,10 +129,10 @@ describe.skipIf(!HAS_CHROMIUM || !PAGE_BUILT)("the Playground page", { timeout: 
       let unit = 0;
       while (chooseVariant("answerer_prompt", variants, `user-${unit}`) !== wanted) unit++;
       await page.getByLabel(/^Unit/).fill(`user-${unit}`);
-      await poll(() => page.url()).toMatch(new RegExp(`\\?unit=user-${unit}$`));
-      await poll(() => page.locator(".render-facts").innerText()).toMatch(
-        new RegExp(`Variant\\s+${wanted}\\b`),
-      );
+      await expect.poll(() => page.url()).toMatch(new RegExp(`\\?unit=user-${unit}$`));
+      await expect
+        .poll(() => page.locator(".render-facts").innerText())
+        .toMatch(new RegExp(`Variant\\s+${wanted}\\b`));
       expect(await page.locator(".copy-as pre").innerText()).toContain(`"unit":"user-${unit}"`);
     }
     expect(problems.filter((problem) => !/status of 400/.test(problem))).toEqual([]);
