@@ -19,12 +19,19 @@ export function sendJson(response: ServerResponse, status: number, value: unknow
 }
 
 /** Answers with JSON already serialized. */
-export function sendBody(response: ServerResponse, status: number, body: Buffer): void {
+export function sendBody(
+  response: ServerResponse,
+  status: number,
+  body: Buffer | readonly Buffer[],
+): void {
+  // Parts are written one after the other: a large body put together per request is not copied.
+  const parts = Buffer.isBuffer(body) ? [body] : body;
   response.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
-    "content-length": body.length,
+    "content-length": parts.reduce((length, part) => length + part.length, 0),
   });
-  response.end(body);
+  for (const part of parts.slice(0, -1)) response.write(part);
+  response.end(parts.at(-1));
 }
 
 /** True when an `If-None-Match` header names this entity tag (or `*`). */

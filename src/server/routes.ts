@@ -83,7 +83,7 @@ export function createRequestHandler(
       // The list is kept as bytes per snapshot; the issues change without it (an edit that
       // breaks a file keeps the last good prompts), so they are joined in at each request.
       const issues = Buffer.from(`,"issues":${JSON.stringify(context.served.issues)}}`);
-      return sendBody(response, 200, Buffer.concat([list.subarray(0, -1), issues]));
+      return sendBody(response, 200, [list.subarray(0, -1), issues]);
     }
     if (path.startsWith("/v1/prompts/")) return prompt(context, exchange);
     if (path === "/v1/events") return events(context, exchange);
