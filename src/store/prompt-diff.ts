@@ -78,7 +78,7 @@ export interface UnmatchedName {
 }
 
 /** What {@link diffPrompts} found. */
-export interface PromptDiff {
+export interface PromptDiffResult {
   report: DiffReport;
   /** The sides compared, with where they are in words (`at v1`, `in the working tree`). */
   sides: { from: Side; to: Side };
@@ -113,7 +113,7 @@ export class UnknownRefError extends PromptsError {
 export async function diffPrompts(
   base: LoadOptions & { root: string },
   request: PromptDiffRequest,
-): Promise<PromptDiff> {
+): Promise<PromptDiffResult> {
   // Over 80 lines on purpose: the steps of one comparison in order (sides, refs, comparison).
   const { root } = base;
   const { args, literal, variables } = request;
