@@ -1101,6 +1101,25 @@ describe("the parse cache", () => {
     expect(git(repo, "status", "--porcelain")).toBe("");
   });
 
+  it("is started by the first run in a clone and filled from the second, so that a run made once (CI) does not pay for it", async () => {
+    const dir = tempDir({
+      "prompts.config.yaml": "dir: prompts\n",
+      "prompts/greeting.yaml": GREETING,
+      "prompts/answerer.yaml": ANSWERER,
+    });
+    const cache = join(dir, ".prompts", "cache", "parse.log");
+    const lines = () => readFileSync(cache, "utf8").split("\n").filter(Boolean);
+    const first = await cli(dir, "list", "--json");
+    expect(first.code).toBe(0);
+    expect(lines()).toHaveLength(1); // its header only, though a config file was read too
+    expect(await cli(dir, "list", "--json")).toEqual(first);
+    const filled = lines();
+    expect(filled).toHaveLength(4); // the header, the config and the two prompts
+    expect(filled.join("\n")).toContain("Hello {{name}}!");
+    expect(await cli(dir, "list", "--json")).toEqual(first);
+    expect(lines()).toEqual(filled); // read, nothing new to write
+  });
+
   it("gives the same answers warm as cold, and follows edits", async () => {
     const dir = tempDir({ "prompts/greeting.yaml": GREETING });
     const cold = await cli(dir, "render", "greeting", "--var", "name=Ada");
@@ -1128,6 +1147,7 @@ describe("the parse cache", () => {
     const list = ["list", "--json"];
     const cold = runBin(dir, list);
     expect(cold.code).toBe(0);
+    expect(runBin(dir, list)).toEqual(cold); // the second run fills the cache
     const pack = join(dir, ".prompts", "cache", "parse.log");
     const whole = readFileSync(pack);
     for (const damaged of [
@@ -1139,6 +1159,7 @@ describe("the parse cache", () => {
       expect(runBin(dir, list)).toEqual(cold);
       expect(runBin(dir, ["validate"]).stderr).toContain('variable "unused" is declared but');
     }
+    // "not a pack" was started afresh by `list` and filled again by `validate`.
     expect(readFileSync(pack)).toEqual(whole);
   });
 });

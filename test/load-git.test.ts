@@ -175,7 +175,8 @@ describe("loading prompts from git", () => {
     };
     const root = gitRepo([{ files }]);
     const pack = join(root, ".prompts", "cache", "parse.log");
-    expect((await cli(root, "list", "--ref", "HEAD")).code).toBe(0);
+    expect((await cli(root, "list", "--ref", "HEAD")).code).toBe(0); // starts the cache
+    expect((await cli(root, "list", "--ref", "HEAD")).code).toBe(0); // fills it
     const filledFromGit = readFileSync(pack);
     expect(filledFromGit.toString()).toContain("Grüße");
     // Nothing new to parse, so the pack is not written again.
@@ -188,7 +189,8 @@ describe("loading prompts from git", () => {
 
   it("keeps what a diff parsed on both sides in the parse cache", async () => {
     const root = historyRepo();
-    expect((await cli(root, "diff", "v1", "main", "--stat")).code).toBe(0);
+    expect((await cli(root, "diff", "v1", "main", "--stat")).code).toBe(0); // starts the cache
+    expect((await cli(root, "diff", "v1", "main", "--stat")).code).toBe(0); // fills it
     const pack = readFileSync(join(root, ".prompts", "cache", "parse.log"), "utf8");
     expect(pack).toContain("Hello {{name}}");
     expect(pack).toContain("Good evening {{name}}");
@@ -231,7 +233,7 @@ describe("loading prompts from git", () => {
     const cache = join(root, ".prompts", "cache", "parse.log");
     expect(existsSync(cache)).toBe(false);
 
-    expect(await answers()).toEqual(fresh); // fills the cache
+    expect(await answers()).toEqual(fresh); // starts the cache, and fills it
     expect(existsSync(cache)).toBe(true);
     expect(await answers()).toEqual(fresh); // reads it
 
@@ -251,7 +253,7 @@ describe("loading prompts from git", () => {
     const answers = async (...extra: string[]) =>
       Promise.all(commands.map((argv) => cli(root, ...argv, ...extra)));
     const fresh = await answers("--no-cache");
-    expect(await answers()).toEqual(fresh); // fills the cache
+    expect(await answers()).toEqual(fresh); // starts the cache, and fills it
     const cache = join(root, ".prompts", "cache", "parse.log");
     const original = readFileSync(cache, "utf8");
     // A cache that reads otherwise, which a reader shows.

@@ -22,7 +22,8 @@ describe("the parse cache's bound", () => {
     const fresh = await loadPrompts({ root, cache: false });
     expect(fresh.prompts.size).toBe(30);
 
-    expect(await loadPrompts({ root })).toEqual(fresh); // fills the cache, unbounded here
+    expect(await loadPrompts({ root })).toEqual(fresh); // starts the cache
+    expect(await loadPrompts({ root })).toEqual(fresh); // fills it, unbounded here
     const cachePath = join(root, ".prompts", "cache", "parse.log");
     const full = statSync(cachePath).size;
     const [header, ...entries] = cacheLines(root);

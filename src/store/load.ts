@@ -55,8 +55,13 @@ interface LoadContext {
 /** Loads and validates every prompt of the prompt directory (or of a git ref, or of the index). */
 export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult> {
   const context = await resolveContext(options);
-  const { files, commit } = await readSourceFiles(context);
-  const { prompts, issues, sources } = await checkPromptFiles(context, files);
+  const cache = openCache(context);
+  const { files, commit } = await readSourceFiles(context, cache);
+  const { prompts, issues, sources } = await checkPromptFiles(
+    { root: context.root, cache: cache ?? false },
+    files,
+  );
+  cache?.save();
   return withCommit(
     { root: context.root, dir: context.dir, prompts, issues, fileCount: sources.length },
     commit,
@@ -83,8 +88,8 @@ export async function loadPromptsByName(
   options: LoadOptions = {},
 ): Promise<LoadResult> {
   const context = await resolveContext(options);
-  const { filesOf, allNames, commit } = await filesByName(context);
-  const cache = context.cache ? ParseCache.open(context.root) : undefined;
+  const cache = openCache(context);
+  const { filesOf, allNames, commit } = await filesByName(context, cache);
   const sources: PromptSource[] = [];
   const seen = new Set<string>();
   const queue = [...names];
@@ -146,20 +151,27 @@ export async function parsePromptFiles(
   return sources;
 }
 
+/** The parse cache of a load that uses one. */
+function openCache(context: LoadContext): ParseCache | undefined {
+  return context.cache ? ParseCache.open(context.root) : undefined;
+}
+
 /**
  * The context's files with their commit, when read at a ref. Working-tree files are read as
  * they are taken, so that a text parsed is not kept: all of a large tree's at once would be
  * tens of megabytes more at the peak of a load (and in a server's resident memory after it).
+ * They are keyed (their blob id computed) only for a cache in use.
  */
 async function readSourceFiles(
   context: LoadContext,
+  cache: ParseCache | undefined,
 ): Promise<{ files: Iterable<PromptFileText>; commit?: string }> {
   const { source } = context;
   if (source.kind === "working-tree") {
     assertDirectory(context);
     const { listWorktreePrompts, readWorktreePrompt } = await workingTree();
     const entries = listWorktreePrompts(context.root, context.dir);
-    const keyed = context.cache;
+    const keyed = cache?.inUse ?? false;
     return {
       files: (function* () {
         for (const entry of entries) yield readWorktreePrompt(entry, { keyed });
@@ -178,13 +190,16 @@ async function readSourceFiles(
 }
 
 /** How {@link loadPromptsByName} finds the files of one name, and the names there are. */
-async function filesByName(context: LoadContext): Promise<{
+async function filesByName(
+  context: LoadContext,
+  cache: ParseCache | undefined,
+): Promise<{
   filesOf: (name: string) => Promise<PromptFileText[]>;
   allNames: () => Promise<string[]>;
   commit?: string;
 }> {
   if (context.source.kind !== "working-tree") {
-    const { files, commit } = await readSourceFiles(context);
+    const { files, commit } = await readSourceFiles(context, cache);
     const byName = new Map<string, PromptFileText[]>();
     for (const file of files) byName.set(file.name, [...(byName.get(file.name) ?? []), file]);
     return {
@@ -198,7 +213,7 @@ async function filesByName(context: LoadContext): Promise<{
   return {
     filesOf: async (name) =>
       (await findWorktreePrompt(context.root, context.dir, name)).map((entry) =>
-        readWorktreePrompt(entry, { keyed: context.cache }),
+        readWorktreePrompt(entry, { keyed: cache?.inUse ?? false }),
       ),
     allNames: () =>
       Promise.resolve(listWorktreePrompts(context.root, context.dir).map((entry) => entry.name)),
@@ -229,8 +244,11 @@ export async function parseWorkingTree(
   options: Omit<LoadOptions, "ref" | "staged">,
 ): Promise<{ root: string; dir: string; sources: PromptSource[] }> {
   const context = await resolveContext(options);
-  const { files } = await readSourceFiles(context);
-  return { root: context.root, dir: context.dir, sources: await parsePromptFiles(context, files) };
+  const cache = openCache(context);
+  const { files } = await readSourceFiles(context, cache);
+  const sources = await parsePromptFiles({ root: context.root, cache: cache ?? false }, files);
+  cache?.save();
+  return { root: context.root, dir: context.dir, sources };
 }
 
 let parseModule: Promise<typeof import("../core/parse.js")> | undefined;
@@ -241,18 +259,20 @@ async function parseFiles(
   files: Iterable<PromptFileText>,
 ): Promise<PromptSource[]> {
   const sources: PromptSource[] = [];
+  const keeping = cache?.inUse ? cache : undefined;
   for (const file of files) {
     if (file.text === undefined) {
       sources.push(problemSource(file));
       continue;
     }
-    const key = cache ? (file.key ?? blobId(Buffer.from(file.text))) : undefined;
-    let parsed = key === undefined ? undefined : (cache?.get(key) as ParsedPromptFile | undefined);
+    const key = keeping ? (file.key ?? blobId(Buffer.from(file.text))) : undefined;
+    let parsed =
+      key === undefined ? undefined : (keeping?.get(key) as ParsedPromptFile | undefined);
     if (parsed === undefined) {
       // The YAML parser is loaded only on a cache miss: a warm load never pays for it.
       parseModule ??= import("../core/parse.js");
       parsed = (await parseModule).parsePromptSource(file.text);
-      if (key !== undefined) cache?.set(key, parsed);
+      if (key !== undefined) keeping?.set(key, parsed);
     }
     sources.push({ name: file.name, file: file.file, parsed });
   }

@@ -21,6 +21,10 @@ import { fileURLToPath } from "node:url";
  * the YAML parser. A file read from git comes with its blob id; a file read from disk gets the
  * same id, so a file shares its entry across the working tree, the index and every commit.
  *
+ * The cache is filled from the second run on: a run that finds no cache file of this build (a
+ * fresh clone, as in CI, or a new version of gitprompts) writes only the file's first line, so
+ * that a command run once in a clone never pays for writing entries nobody will read.
+ *
  * The file is bounded: past {@link MAX_CACHE_BYTES} it is rewritten with the newest entries only,
  * the oldest going first. Any failure to read or write it is ignored: the cache can only save
  * time, never change a result.
@@ -99,7 +103,12 @@ export class ParseCache {
   /** Lines of new entries not yet appended to the file, and their length. */
   private pending: string[] = [];
   private pendingLength = 0;
-  /** Whether the file is to be started afresh (none yet, or another build's) by the next write. */
+  /**
+   * Whether entries are read and written: false when no file of this build was found, so that
+   * this run writes only its header (see the module's comment).
+   */
+  readonly inUse: boolean;
+  /** Whether the header is still to be written (none yet, or another build's file). */
   private fresh: boolean;
   /**
    * Whether the file ends in a line cut short (by a process that died while writing it): the
@@ -115,6 +124,7 @@ export class ParseCache {
     private readonly maxBytes: number,
   ) {
     this.fresh = stored.size === 0 && !bytes.subarray(0, 64).includes(cacheHeader());
+    this.inUse = !this.fresh;
     this.cut = !this.fresh && bytes.length > 0 && bytes[bytes.length - 1] !== NEWLINE;
   }
 
@@ -153,6 +163,7 @@ export class ParseCache {
    * {@link ParseCache.save}: the text of a whole tree's entries is never held at once.
    */
   set(key: string, value: unknown): void {
+    if (!this.inUse) return;
     this.added.set(key, value);
     const line = `${key} ${JSON.stringify(value)}\n`;
     this.pending.push(line);
@@ -162,10 +173,11 @@ export class ParseCache {
 
   /**
    * Appends what was stored and not yet written; a file of another build is replaced, and one
-   * grown past its bound is rewritten with its newest entries.
+   * grown past its bound is rewritten with its newest entries. A cache not yet in use writes
+   * its header, which puts it in use for the next run.
    */
   save(): void {
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 && !this.fresh) return;
     const lines = this.pending.join("");
     this.pending = [];
     this.pendingLength = 0;
