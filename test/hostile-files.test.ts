@@ -136,6 +136,19 @@ describe("hostile prompt files each get one clear issue", () => {
     expect(result.prompts.size).toBe(0);
   });
 
+  it("reads a file that holds U+FFFD itself, or a BOM, as its text, through the cache cold and warm", async () => {
+    const root = tempDir({
+      "prompts/replacement.yaml":
+        "variables:\n  lost: string\ntemplate: \ufffd stands for {{lost}}\n",
+      "prompts/bom.yaml": "\ufefftemplate: Hi\n",
+    });
+    const fresh = await loadPrompts({ root, cache: false });
+    expect(fresh.issues).toEqual([]);
+    expect(fresh.prompts.get("replacement")?.template).toBe("\ufffd stands for {{lost}}");
+    expect(fresh.prompts.get("bom")?.template).toBe("Hi");
+    for (let run = 0; run < 3; run++) expect(await loadPrompts({ root })).toEqual(fresh);
+  });
+
   it.each([
     { where: "in metadata", text: `template: Hi\nmetadata:\n${aliasBomb("  ")}` },
     { where: "at the top level", text: `${aliasBomb("")}template: Hi\n` },
