@@ -39,10 +39,10 @@ export async function readConfig(root: string, cacheEnabled = true): Promise<Pro
   } catch {
     return { ...DEFAULT_CONFIG };
   }
-  // Cached like a prompt file: a warm command never loads the YAML parser. A cache not yet in
-  // use is left to the load that follows, which starts it (see parse-cache.ts).
+  // Cached like a prompt file: a warm command never loads the YAML parser. A cache that does
+  // not write entries yet is left to the load that follows, which starts it (parse-cache.ts).
   const opened = cacheEnabled ? ParseCache.open(root) : undefined;
-  const cache = opened?.inUse ? opened : undefined;
+  const cache = opened?.writesEntries ? opened : undefined;
   const key = textKey("config", text);
   let value = cache?.get(key) as Partial<PromptsConfig> | undefined;
   if (value === undefined) {

@@ -22,8 +22,11 @@ export interface LoadOptions {
   ref?: string;
   /** Read the prompts staged in the git index (what a commit would hold). */
   staged?: boolean;
-  /** Use the parse cache under `.prompts/cache/` (default true). */
-  cache?: boolean;
+  /**
+   * Use the parse cache under `.prompts/cache/` (default true), or this one, opened by the
+   * caller for several loads that share what they parse (the caller saves it).
+   */
+  cache?: boolean | ParseCache;
 }
 
 /** Loaded prompts and everything wrong with them. */
@@ -48,7 +51,7 @@ type FileSource = { kind: "working-tree" } | { kind: "index" } | { kind: "ref"; 
 interface LoadContext {
   root: string;
   dir: string;
-  cache: boolean;
+  cache: boolean | ParseCache;
   source: FileSource;
 }
 
@@ -61,7 +64,7 @@ export async function loadPrompts(options: LoadOptions = {}): Promise<LoadResult
     { root: context.root, cache: cache ?? false },
     files,
   );
-  cache?.save();
+  saveCache(context, cache);
   return withCommit(
     { root: context.root, dir: context.dir, prompts, issues, fileCount: sources.length },
     commit,
@@ -105,7 +108,7 @@ export async function loadPromptsByName(
       for (const ref of source.parsed.partialRefs) queue.push(ref.name);
     }
   }
-  cache?.save();
+  saveCache(context, cache);
   const known = new Set(sources.map((source) => source.name));
   const { validatePrompts } = await validation();
   const { prompts, issues } = validatePrompts(sources, known);
@@ -151,9 +154,15 @@ export async function parsePromptFiles(
   return sources;
 }
 
-/** The parse cache of a load that uses one. */
+/** The parse cache of a load that uses one: the caller's, or the repository's opened for it. */
 function openCache(context: LoadContext): ParseCache | undefined {
-  return context.cache ? ParseCache.open(context.root) : undefined;
+  if (context.cache === false) return undefined;
+  return context.cache === true ? ParseCache.open(context.root) : context.cache;
+}
+
+/** Saves a cache the load opened; the caller saves one it passed. */
+function saveCache(context: LoadContext, cache: ParseCache | undefined): void {
+  if (context.cache === true) cache?.save();
 }
 
 /**
@@ -171,7 +180,7 @@ async function readSourceFiles(
     assertDirectory(context);
     const { listWorktreePrompts, readWorktreePrompt } = await workingTree();
     const entries = listWorktreePrompts(context.root, context.dir);
-    const keyed = cache?.inUse ?? false;
+    const keyed = cache?.writesEntries ?? false;
     return {
       files: (function* () {
         for (const entry of entries) yield readWorktreePrompt(entry, { keyed });
@@ -213,7 +222,7 @@ async function filesByName(
   return {
     filesOf: async (name) =>
       (await findWorktreePrompt(context.root, context.dir, name)).map((entry) =>
-        readWorktreePrompt(entry, { keyed: cache?.inUse ?? false }),
+        readWorktreePrompt(entry, { keyed: cache?.writesEntries ?? false }),
       ),
     allNames: () =>
       Promise.resolve(listWorktreePrompts(context.root, context.dir).map((entry) => entry.name)),
@@ -247,7 +256,7 @@ export async function parseWorkingTree(
   const cache = openCache(context);
   const { files } = await readSourceFiles(context, cache);
   const sources = await parsePromptFiles({ root: context.root, cache: cache ?? false }, files);
-  cache?.save();
+  saveCache(context, cache);
   return { root: context.root, dir: context.dir, sources };
 }
 
@@ -259,20 +268,20 @@ async function parseFiles(
   files: Iterable<PromptFileText>,
 ): Promise<PromptSource[]> {
   const sources: PromptSource[] = [];
-  const keeping = cache?.inUse ? cache : undefined;
   for (const file of files) {
     if (file.text === undefined) {
       sources.push(problemSource(file));
       continue;
     }
-    const key = keeping ? (file.key ?? blobId(Buffer.from(file.text))) : undefined;
-    let parsed =
-      key === undefined ? undefined : (keeping?.get(key) as ParsedPromptFile | undefined);
+    // A file without a key is keyed only for a cache that writes entries: hashing every file
+    // of a first run (CI) would be paid for nothing.
+    const key = file.key ?? (cache?.writesEntries ? blobId(Buffer.from(file.text)) : undefined);
+    let parsed = key === undefined ? undefined : (cache?.get(key) as ParsedPromptFile | undefined);
     if (parsed === undefined) {
       // The YAML parser is loaded only on a cache miss: a warm load never pays for it.
       parseModule ??= import("../core/parse.js");
       parsed = (await parseModule).parsePromptSource(file.text);
-      if (key !== undefined) keeping?.set(key, parsed);
+      if (key !== undefined) cache?.set(key, parsed);
     }
     sources.push({ name: file.name, file: file.file, parsed });
   }
@@ -315,7 +324,7 @@ async function resolveContext(options: LoadOptions): Promise<LoadContext> {
   }
   const root = options.root ?? findRoot(options.cwd ?? process.cwd());
   const cache = options.cache ?? true;
-  const config = await readConfig(root, cache);
+  const config = await readConfig(root, cache !== false);
   const dir = normalizeDir(root, options.dir ?? config.dir);
   const source: FileSource =
     options.ref !== undefined

@@ -105,10 +105,11 @@ export class ParseCache {
   private pending: string[] = [];
   private pendingLength = 0;
   /**
-   * Whether entries are read and written: false when no file of this build was found, so that
-   * this run writes only its header (see the module's comment).
+   * Whether new entries are written to the file: false when no file of this build was found,
+   * and this run writes only its header (see the module's comment). Entries are then kept in
+   * memory only, for the loads that share this object (the two sides of a diff).
    */
-  readonly inUse: boolean;
+  readonly writesEntries: boolean;
   /** Whether the header is still to be written (none yet, or another build's file). */
   private fresh: boolean;
   /**
@@ -125,7 +126,7 @@ export class ParseCache {
     private readonly maxBytes: number,
   ) {
     this.fresh = stored.size === 0 && !bytes.subarray(0, 64).includes(cacheHeader());
-    this.inUse = !this.fresh;
+    this.writesEntries = !this.fresh;
     this.cut = !this.fresh && bytes.length > 0 && bytes[bytes.length - 1] !== NEWLINE;
   }
 
@@ -164,8 +165,8 @@ export class ParseCache {
    * {@link ParseCache.save}: the text of a whole tree's entries is never held at once.
    */
   set(key: string, value: unknown): void {
-    if (!this.inUse) return;
     this.added.set(key, value);
+    if (!this.writesEntries) return;
     const line = `${key} ${JSON.stringify(value)}\n`;
     this.pending.push(line);
     this.pendingLength += line.length;
@@ -174,8 +175,8 @@ export class ParseCache {
 
   /**
    * Appends what was stored and not yet written; a file of another build is replaced, and one
-   * grown past its bound is rewritten with its newest entries. A cache not yet in use writes
-   * its header, which puts it in use for the next run.
+   * grown past its bound is rewritten with its newest entries. A cache that writes no entries
+   * writes its header, so that the next run's does.
    */
   save(): void {
     if (this.pending.length === 0 && !this.fresh) return;

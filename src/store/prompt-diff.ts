@@ -20,6 +20,7 @@ import {
   workTreePrefix,
 } from "../git/objects.js";
 import { type LoadOptions, locatePromptDir, loadPrompts } from "./load.js";
+import { ParseCache } from "./parse-cache.js";
 
 /** One side of the comparison: a git ref, or the working tree (`ref` and `commit` null). */
 export interface DiffSide {
@@ -133,17 +134,21 @@ export async function diffPrompts(
       ? Promise.resolve([])
       : diffNameStatus(root, fromCommit, to?.commit, folder);
   changes.catch(() => {}); // Awaited below, unless loading a side fails first.
-  // One side after the other: the second finds the files the two share in the parse cache.
+  // One side after the other, through one parse cache: the second finds in it the files the
+  // two share (in memory on a first run, when the cache writes no entries yet).
+  const opened = (base.cache ?? true) === true ? ParseCache.open(root) : undefined;
+  const options = { ...base, cache: opened ?? base.cache };
   const fromSide =
     fromCommit === null
       ? ({ ref: fromRef, commit: null, where: `at ${fromRef}` } satisfies Side)
-      : await loadSide({ ref: fromRef, commit: fromCommit, where: `at ${fromRef}` }, base);
+      : await loadSide({ ref: fromRef, commit: fromCommit, where: `at ${fromRef}` }, options);
   const toSide = await loadSide(
     to
       ? { ref: to.ref, commit: to.commit, where: `at ${to.ref}` }
       : { ref: null, commit: null, where: "in the working tree" },
-    base,
+    options,
   );
+  opened?.save();
   const dir = fromSide.loaded?.dir ?? toSide.loaded?.dir;
   if (dir === undefined) throw toSide.missing ?? fromSide.missing ?? new Error("nothing loaded");
   const fromSet = fromSide.loaded?.set ?? EMPTY_SET;
