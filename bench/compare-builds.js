@@ -206,7 +206,10 @@ function compare(label, a, b) {
   }
 }
 
-/** Runs every command with both builds, first with no .prompts/ and then warm. */
+/**
+ * Runs every command twice with each build, from no .prompts/: the first command's runs start
+ * and fill the parse cache, every later command reads it.
+ */
 function compareCommands(repo, state, name, varsFile) {
   const outputs = {};
   for (const build of ["old", "new"]) {
