@@ -49,6 +49,41 @@ export async function writeHistory(
   labels: readonly HistoryLabel[],
 ): Promise<HistoryResult> {
   for (const label of labels) checkLabelName(label.label);
+  const start = await importStart(root, labels);
+  const stream = startFastImport(root);
+  const ids = await writeCommits(stream, start, commits);
+  for (const [index, label] of labels.entries()) {
+    // A deployment commit, when the label needs one, is marked after every imported commit.
+    await writeLabel(stream, start, label, commits.length + index + 1);
+  }
+  await stream.finish();
+  const head = ids.at(-1) ?? start.parent ?? "";
+  if (ids.length > 0) {
+    // Bring the index and files up to the new head; git refuses rather than overwrite a file.
+    await runGit(
+      root,
+      start.parent
+        ? ["read-tree", "-m", "-u", start.parent, head]
+        : ["read-tree", "-m", "-u", head],
+    );
+  }
+  return { head, commits: ids };
+}
+
+/** Where the import starts: the branch and its head, who commits, where the labels were. */
+interface ImportStart {
+  branch: string;
+  parent: string | undefined;
+  /** The committer's name and email, as git would record them (without a date). */
+  committer: string;
+  /** Each label's commit before the import, if it had one. */
+  previousLabels: Map<string, string>;
+  /** The import's time (Unix seconds): the date of what the source gives none. */
+  now: number;
+}
+
+/** Reads where the import starts; refuses a working tree with uncommitted changes. */
+async function importStart(root: string, labels: readonly HistoryLabel[]): Promise<ImportStart> {
   const branch = await currentBranch(root);
   const dirty = await runGit(root, ["status", "--porcelain", "--untracked-files=no"]);
   if (dirty.trim() !== "") {
@@ -66,7 +101,19 @@ export async function writeHistory(
     const commit = await optionalCommit(root, `${LABEL_NAMESPACE}${label.label}`);
     if (commit) previousLabels.set(label.label, commit);
   }
+  return { branch, parent, committer, previousLabels, now: Math.floor(Date.now() / 1000) };
+}
 
+/** A running `git fast-import`: commands in, answers of `get-mark` and `ls` out. */
+interface FastImport {
+  write(text: string): void;
+  /** The next line fast-import answered. */
+  answer(): Promise<string>;
+  /** Ends the stream and waits for git; a failure is an error that quotes git. */
+  finish(): Promise<void>;
+}
+
+function startFastImport(root: string): FastImport {
   const child = spawn("git", ["fast-import", "--quiet", "--done"], {
     cwd: root,
     stdio: ["pipe", "pipe", "pipe"],
@@ -77,74 +124,100 @@ export async function writeHistory(
     child.on("error", reject);
     child.on("close", (code) => resolve(code ?? 1));
   });
-  const answers = lineReader(child.stdout);
-  const write = (text: string) => child.stdin.write(text);
-  const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
-  const now = Math.floor(Date.now() / 1000);
-  const stamp = (date: string | undefined) => {
-    const time = date ? Math.floor(Date.parse(date) / 1000) : now;
-    return `${Number.isFinite(time) ? time : now} +0000`;
-  };
+  exited.catch(() => {}); // Awaited by finish(), unless writing fails first.
   child.stdin.on("error", () => undefined);
+  const answers = lineReader(child.stdout);
+  return {
+    write: (text) => void child.stdin.write(text),
+    answer: () => answers.next(),
+    finish: async () => {
+      child.stdin.write("done\n");
+      child.stdin.end();
+      const code = await exited;
+      if (code !== 0) {
+        throw new PromptsError("E_GIT", `git fast-import failed: ${stderr.split("\n")[0] ?? ""}`);
+      }
+    },
+  };
+}
 
+/** fast-import's inline data: its byte length, then the text. */
+const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
+
+/** A date as fast-import's raw time; `now` when there is none or it does not parse. */
+function stamp(date: string | undefined, now: number): string {
+  const time = date ? Math.floor(Date.parse(date) / 1000) : now;
+  return `${Number.isFinite(time) ? time : now} +0000`;
+}
+
+/** Writes each commit on the branch (marks 1..n); resolves with their ids, in order. */
+async function writeCommits(
+  stream: FastImport,
+  start: ImportStart,
+  commits: readonly HistoryCommit[],
+): Promise<string[]> {
+  const { branch, parent, committer } = start;
   commits.forEach((commit, index) => {
-    const when = stamp(commit.date);
+    const when = stamp(commit.date, start.now);
     const author = commit.author ? `${commit.author.replace(/[<>\n]/g, "")} <>` : committer;
-    write(`commit ${branch}\nmark :${index + 1}\n`);
-    write(`author ${author} ${when}\ncommitter ${committer} ${when}\n${data(commit.message)}`);
-    if (index === 0 && parent) write(`from ${parent}\n`);
-    write(`M 100644 inline ${quotePath(commit.path)}\n${data(commit.text)}`);
+    stream.write(`commit ${branch}\nmark :${index + 1}\n`);
+    stream.write(
+      `author ${author} ${when}\ncommitter ${committer} ${when}\n${data(commit.message)}`,
+    );
+    if (index === 0 && parent) stream.write(`from ${parent}\n`);
+    stream.write(`M 100644 inline ${quotePath(commit.path)}\n${data(commit.text)}`);
   });
   const ids: string[] = [];
   for (let index = 0; index < commits.length; index++) {
-    write(`get-mark :${index + 1}\n`);
-    ids.push(await answers.next());
+    stream.write(`get-mark :${index + 1}\n`);
+    ids.push(await stream.answer());
   }
-  for (const label of labels) {
-    const ref = `${LABEL_NAMESPACE}${label.label}`;
-    let deployed = `:${label.target + 1}`;
-    if (label.overrides.size > 0) {
-      // A deployment commit on top of the target; the label's own commit keeps it reachable.
-      deployed = `:${commits.length + labels.indexOf(label) + 1}`;
-      write(`commit ${ref}\nmark ${deployed}\n`);
-      write(`committer ${committer} ${stamp(undefined)}\n${data(`deploy ${label.ref}\n`)}`);
-      write(`from :${label.target + 1}\n`);
-      for (const [path, text] of label.overrides) {
-        write(`M 100644 inline ${quotePath(path)}\n${data(text)}`);
-      }
-    }
-    write(`get-mark ${deployed}\n`);
-    const target = await answers.next();
-    write(`ls ${deployed} ""\n`);
-    const tree = (await answers.next()).split(/\s+/)[2] ?? "";
-    const message = [
-      `label ${label.label}: ${label.ref} (${target.slice(0, 12)})`,
-      "",
-      `Prompts-Label: ${label.label}`,
-      `Prompts-Target: ${target}`,
-      `Prompts-Ref: ${label.ref}`,
-      "",
-    ].join("\n");
-    const previous = previousLabels.get(label.label);
-    write(`reset ${ref}\n${previous ? `from ${previous}\n` : ""}\n`);
-    write(`commit ${ref}\ncommitter ${committer} ${stamp(undefined)}\n${data(message)}`);
-    write(`M 040000 ${tree} ""\n`);
-  }
-  write("done\n");
-  child.stdin.end();
-  const code = await exited;
-  if (code !== 0) {
-    throw new PromptsError("E_GIT", `git fast-import failed: ${stderr.split("\n")[0] ?? ""}`);
-  }
-  const head = ids.at(-1) ?? parent ?? "";
-  if (ids.length > 0) {
-    // Bring the index and files up to the new head; git refuses rather than overwrite a file.
-    await runGit(
-      root,
-      parent ? ["read-tree", "-m", "-u", parent, head] : ["read-tree", "-m", "-u", head],
+  return ids;
+}
+
+/**
+ * Writes one label as `prompts label` would: a label commit whose tree is the deployed one.
+ * A label with overrides deploys a commit (marked `mark`) on top of its target that holds them.
+ */
+async function writeLabel(
+  stream: FastImport,
+  start: ImportStart,
+  label: HistoryLabel,
+  mark: number,
+): Promise<void> {
+  const { committer } = start;
+  const ref = `${LABEL_NAMESPACE}${label.label}`;
+  let deployed = `:${label.target + 1}`;
+  if (label.overrides.size > 0) {
+    // The label's own commit keeps the deployment commit reachable.
+    deployed = `:${mark}`;
+    stream.write(`commit ${ref}\nmark ${deployed}\n`);
+    stream.write(
+      `committer ${committer} ${stamp(undefined, start.now)}\n${data(`deploy ${label.ref}\n`)}`,
     );
+    stream.write(`from :${label.target + 1}\n`);
+    for (const [path, text] of label.overrides) {
+      stream.write(`M 100644 inline ${quotePath(path)}\n${data(text)}`);
+    }
   }
-  return { head, commits: ids };
+  stream.write(`get-mark ${deployed}\n`);
+  const target = await stream.answer();
+  stream.write(`ls ${deployed} ""\n`);
+  const tree = (await stream.answer()).split(/\s+/)[2] ?? "";
+  const message = [
+    `label ${label.label}: ${label.ref} (${target.slice(0, 12)})`,
+    "",
+    `Prompts-Label: ${label.label}`,
+    `Prompts-Target: ${target}`,
+    `Prompts-Ref: ${label.ref}`,
+    "",
+  ].join("\n");
+  const previous = start.previousLabels.get(label.label);
+  stream.write(`reset ${ref}\n${previous ? `from ${previous}\n` : ""}\n`);
+  stream.write(
+    `commit ${ref}\ncommitter ${committer} ${stamp(undefined, start.now)}\n${data(message)}`,
+  );
+  stream.write(`M 040000 ${tree} ""\n`);
 }
 
 async function currentBranch(root: string): Promise<string> {
