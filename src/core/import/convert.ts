@@ -185,30 +185,14 @@ export function convertCandidate(candidate: ImportCandidate, name: string): Conv
       return refuse(`the role "${message.role}" (gitprompts has system, user, assistant)`);
     }
   }
-  let bodies: TemplateNode[][] = [];
-  const changes = new Set<string>();
-  for (const [index, text] of texts.entries()) {
-    const converted = convertTemplate(candidate.syntax, text);
-    if (!converted.ok) {
-      const where = candidate.messages ? `message ${index + 1}: ` : "";
-      return refuse(`${where}${converted.refusal.reason}`, converted.refusal.line);
-    }
-    for (const change of converted.changes) changes.add(change);
-    const edges = [converted.nodes[0], converted.nodes.at(-1)];
-    if (candidate.stripsMessages && edges.some((node) => node?.kind === "section")) {
-      const where = candidate.messages ? `message ${index + 1}` : "the prompt";
-      return refuse(
-        `${where} starts or ends with a block: the source strips the spaces a block leaves there, which Mustache cannot; put text before and after it`,
-        edges.find((node) => node?.kind === "section")?.line,
-      );
-    }
-    bodies.push(converted.nodes);
-  }
+  const read = readBodies(candidate, texts);
+  if (!read.ok) return refuse(read.refusal.reason, read.refusal.line);
+  const { changes } = read;
   let written: string[] = texts;
   let variables: Record<string, VariableSpec> = {};
   const file: Record<string, unknown> = {};
   if (candidate.syntax !== "mustache") {
-    bodies = testListsByLength(bodies);
+    const bodies = testListsByLength(read.bodies);
     const inferred = inferVariables(bodies);
     if ("refusal" in inferred) return refuse(inferred.refusal.reason, inferred.refusal.line);
     variables = inferred.variables;
@@ -227,26 +211,7 @@ export function convertCandidate(candidate: ImportCandidate, name: string): Conv
     variables = mustacheVariables(candidate);
   }
   variables = mergeDeclared(variables, candidate.variables ?? {});
-  const body = candidate.messages
-    ? {
-        messages: candidate.messages.map((message, index) => ({
-          role: message.role,
-          content: written[index] ?? "",
-        })),
-      }
-    : { template: written[0] ?? "" };
-  const text = promptFileText({
-    ...(candidate.description ? { description: candidate.description } : {}),
-    ...(candidate.model && Object.keys(candidate.model).length > 0
-      ? { model: candidate.model }
-      : {}),
-    ...(Object.keys(variables).length > 0 ? { variables: yamlVariables(variables) } : {}),
-    ...body,
-    ...file,
-    ...(candidate.metadata && Object.keys(candidate.metadata).length > 0
-      ? { metadata: candidate.metadata }
-      : {}),
-  });
+  const text = fileTextOf(candidate, variables, written, file);
   const parsed = parsePromptSource(text);
   const roundTrip = parsed.spec?.messages?.map((message) => message.content) ?? [
     parsed.spec?.template ?? "",
@@ -258,6 +223,71 @@ export function convertCandidate(candidate: ImportCandidate, name: string): Conv
   }
   if (row.changes.length > 0) row.status = "converted";
   return { ok: true, text, parsed, row };
+}
+
+/** Each text of a candidate as template nodes, with the changes converting it made. */
+function readBodies(
+  candidate: ImportCandidate,
+  texts: readonly string[],
+):
+  | { ok: true; bodies: TemplateNode[][]; changes: Set<string> }
+  | { ok: false; refusal: { reason: string; line?: number } } {
+  const bodies: TemplateNode[][] = [];
+  const changes = new Set<string>();
+  for (const [index, text] of texts.entries()) {
+    const converted = convertTemplate(candidate.syntax, text);
+    if (!converted.ok) {
+      const where = candidate.messages ? `message ${index + 1}: ` : "";
+      return {
+        ok: false,
+        refusal: { ...converted.refusal, reason: `${where}${converted.refusal.reason}` },
+      };
+    }
+    for (const change of converted.changes) changes.add(change);
+    const edges = [converted.nodes[0], converted.nodes.at(-1)];
+    if (candidate.stripsMessages && edges.some((node) => node?.kind === "section")) {
+      const where = candidate.messages ? `message ${index + 1}` : "the prompt";
+      const line = edges.find((node) => node?.kind === "section")?.line;
+      return {
+        ok: false,
+        refusal: {
+          reason: `${where} starts or ends with a block: the source strips the spaces a block leaves there, which Mustache cannot; put text before and after it`,
+          ...(line === undefined ? {} : { line }),
+        },
+      };
+    }
+    bodies.push(converted.nodes);
+  }
+  return { ok: true, bodies, changes };
+}
+
+/** The text of the prompt file a candidate becomes, with its bodies as `written`. */
+function fileTextOf(
+  candidate: ImportCandidate,
+  variables: Record<string, VariableSpec>,
+  written: readonly string[],
+  file: Record<string, unknown>,
+): string {
+  const body = candidate.messages
+    ? {
+        messages: candidate.messages.map((message, index) => ({
+          role: message.role,
+          content: written[index] ?? "",
+        })),
+      }
+    : { template: written[0] ?? "" };
+  return promptFileText({
+    ...(candidate.description ? { description: candidate.description } : {}),
+    ...(candidate.model && Object.keys(candidate.model).length > 0
+      ? { model: candidate.model }
+      : {}),
+    ...(Object.keys(variables).length > 0 ? { variables: yamlVariables(variables) } : {}),
+    ...body,
+    ...file,
+    ...(candidate.metadata && Object.keys(candidate.metadata).length > 0
+      ? { metadata: candidate.metadata }
+      : {}),
+  });
 }
 
 /** The variables of a Mustache template, typed by use, for sources already in Mustache. */
