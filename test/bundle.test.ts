@@ -3,10 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  assembleBundle,
   BUNDLE_FORMAT,
   type BundleSource,
-  bundleFragment,
   bundleToPrompts,
   createBundle,
   parseBundle,
@@ -17,7 +15,7 @@ import { type PromptLookup, promptVariables, renderPrompt } from "../src/core/re
 import type { Prompt } from "../src/core/types.js";
 import { PromptsError } from "../src/errors.js";
 import { loadPrompts } from "../src/store/load.js";
-import { PROJECT_ROOT, tempDir } from "./helpers.js";
+import { bundleTextOf, PROJECT_ROOT, tempDir } from "./helpers.js";
 
 const SOURCE: BundleSource = { commit: "a".repeat(40), ref: "v1", dirty: false };
 
@@ -173,42 +171,11 @@ describe("createBundle", () => {
   });
 });
 
-describe("assembleBundle", () => {
-  it("builds from per-prompt fragments exactly what createBundle builds", async () => {
-    const prompts = await loadTree();
-    const fragments = [...prompts.keys()]
-      .sort()
-      .map((name) => bundleFragment(name, prompts.get(name) as Prompt));
-    expect(assembleBundle(fragments, SOURCE)).toEqual(createBundle(prompts, SOURCE));
-  });
-
-  it("rebuilds after an edit by re-serialising only the changed prompt", async () => {
-    const before = await loadTree();
-    const after = await loadTree({ ...TREE, "prompts/raw.yaml": "raw: true\ntemplate: changed\n" });
-    const names = [...before.keys()].sort();
-    const fragments = new Map(names.map((name) => [name, bundleFragment(name, before.get(name)!)]));
-    fragments.set("raw", bundleFragment("raw", after.get("raw")!));
-    const rebuilt = assembleBundle(
-      names.map((name) => fragments.get(name)!),
-      SOURCE,
-    );
-    expect(rebuilt).toEqual(createBundle(after, SOURCE));
-    expect(rebuilt.hash).not.toBe(createBundle(before, SOURCE).hash);
-  });
-
-  it("an empty set of prompts is a bundle with an empty prompts object", () => {
-    const { text, hash } = assembleBundle([], SOURCE);
+describe("createBundle of no prompts", () => {
+  it("is a bundle with an empty prompts object", () => {
+    const { text, hash } = createBundle(new Map(), SOURCE);
     expect(hash).toBe(sha256("{}"));
     expect(parseBundle(text).prompts).toEqual({});
-  });
-
-  it("refuses fragments out of order or twice, which would make a hash that does not verify", async () => {
-    const prompts = await loadTree();
-    const a = bundleFragment("a", prompts.get("raw")!);
-    const b = bundleFragment("b", prompts.get("raw")!);
-    expect(() => assembleBundle([b, a], SOURCE)).toThrow(/sorted by name.*"a" comes after "b"/);
-    expect(() => assembleBundle([a, a], SOURCE)).toThrow(/without duplicates/);
-    expect(() => assembleBundle(["{}"], SOURCE)).toThrow(/not a bundle fragment/);
   });
 });
 
@@ -219,7 +186,7 @@ describe("parseBundle", () => {
 
   /** A bundle whose hash is right but whose prompt `x` is `prompt`. */
   function bundleWith(prompt: Record<string, unknown>): string {
-    return assembleBundle([`"x":${canonicalJson(prompt)}`], SOURCE).text;
+    return bundleTextOf([`"x":${canonicalJson(prompt)}`], SOURCE);
   }
 
   const BASE = { version: "0123456789ab", variables: {}, model: {}, variants: {}, partials: [] };
@@ -308,10 +275,10 @@ describe("parseBundle", () => {
   });
 
   it("reports every broken prompt at once, and names where the bundle came from", () => {
-    const text = assembleBundle(
+    const text = bundleTextOf(
       [`"a":${canonicalJson(BASE)}`, `"b":${canonicalJson({ ...BASE, version: "" })}`],
       SOURCE,
-    ).text;
+    );
     const error = errorOf(() => parseBundle(text, "https://cdn.example/prompts.json"));
     expect(error.message).toBe(
       'invalid bundle https://cdn.example/prompts.json: prompt "a" has neither template nor messages (and 2 more)',
@@ -324,10 +291,7 @@ describe("parseBundle", () => {
   });
 
   it("refuses a name that is not a prompt name", () => {
-    const text = assembleBundle(
-      [`"../x":${canonicalJson({ ...BASE, template: "a" })}`],
-      SOURCE,
-    ).text;
+    const text = bundleTextOf([`"../x":${canonicalJson({ ...BASE, template: "a" })}`], SOURCE);
     expect(errorOf(() => parseBundle(text)).message).toMatch(/prompt name "\.\.\/x" has/);
   });
 });

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,11 +7,22 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, expect } from "vitest";
 import { run } from "../src/cli/main.js";
+import { type BundleSource, bundleEnvelope } from "../src/core/bundle.js";
 
 /** The repository of gitprompts itself. */
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** The built binary (`npm test` builds before running the tests). */
 export const BIN = join(PROJECT_ROOT, "bin", "prompts.js");
+
+/**
+ * A bundle's text around these members of its prompts object (`"name":{…}`, valid prompts or
+ * not) with the hash they give: a hand-made bundle, as `parseBundle` may be handed one.
+ */
+export function bundleTextOf(members: readonly string[], source: BundleSource): string {
+  const prompts = `{${members.join(",")}}`;
+  const { head, tail } = bundleEnvelope(createHash("sha256").update(prompts).digest("hex"), source);
+  return `${head}${prompts}${tail}`;
+}
 
 /** Files to write: path → text or bytes. */
 export type FileTree = Record<string, string | Uint8Array>;

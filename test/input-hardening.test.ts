@@ -2,9 +2,9 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { assembleBundle, parseBundle } from "../src/core/bundle.js";
+import { parseBundle } from "../src/core/bundle.js";
 import { canonicalJson } from "../src/core/json.js";
-import { cli, expectOneLineError, gitRepo, tempDir, writeFiles } from "./helpers.js";
+import { bundleTextOf, cli, expectOneLineError, gitRepo, tempDir, writeFiles } from "./helpers.js";
 
 const GREETING = "variables:\n  name: string\ntemplate: Hello {{name}}!\n";
 const COUNTER = "variables:\n  n: number\ntemplate: n={{n}}\n";
@@ -114,7 +114,7 @@ describe("__proto__ is no name: JSON objects keyed by it would lose it", () => {
       `{"model": {}, "partials": [], "template": "x", "version": "0123456789ab", "variables": ${variables}, "variants": ${variants}}`,
     );
     const source = { commit: null, ref: null, dirty: false };
-    const { text } = assembleBundle([`"x":${canonicalJson(prompt)}`], source);
+    const text = bundleTextOf([`"x":${canonicalJson(prompt)}`], source);
     expect(() => parseBundle(text)).toThrow(
       new RegExp(`prompt "x".*${what} "(__proto__|default)"`),
     );

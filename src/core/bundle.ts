@@ -109,18 +109,6 @@ export function bundleFragment(name: string, prompt: Prompt): string {
 }
 
 /**
- * Puts a bundle together from its fragments (see {@link bundleFragment}), which must be sorted
- * by name, by string order, as canonical JSON sorts keys. The prompts are not serialised again.
- */
-export function assembleBundle(fragments: readonly string[], source: BundleSource): BundleText {
-  checkFragmentOrder(fragments);
-  const prompts = `{${fragments.join(",")}}`;
-  const hash = sha256Hex(prompts);
-  const { head, tail } = bundleEnvelope(hash, source);
-  return { text: `${head}${prompts}${tail}`, hash };
-}
-
-/**
  * What stands around the prompts object in a bundle's text: `head + prompts + tail` is the
  * whole file. For whoever assembles the bytes without one big string (the server).
  */
@@ -142,39 +130,14 @@ export function createBundle(
   prompts: ReadonlyMap<string, Prompt>,
   source: BundleSource,
 ): BundleText {
+  // Sorted by name, by string order, as canonical JSON sorts keys: the hash is of these bytes.
   const fragments = [...prompts.keys()]
     .sort()
     .map((name) => bundleFragment(name, prompts.get(name) as Prompt));
-  return assembleBundle(fragments, source);
-}
-
-/** A fragment out of order would make a bundle whose hash does not verify: a bug of the caller. */
-function checkFragmentOrder(fragments: readonly string[]): void {
-  let previous: string | undefined;
-  for (const fragment of fragments) {
-    const name = fragmentName(fragment);
-    if (previous !== undefined && !(previous < name)) {
-      throw new Error(
-        `bundle fragments must be sorted by name without duplicates: "${name}" comes after "${previous}"`,
-      );
-    }
-    previous = name;
-  }
-}
-
-function fragmentName(fragment: string): string {
-  if (fragment.startsWith('"')) {
-    for (let i = 1; i < fragment.length; i++) {
-      const char = fragment[i];
-      if (char === "\\") {
-        i++;
-      } else if (char === '"') {
-        if (fragment[i + 1] !== ":") break;
-        return JSON.parse(fragment.slice(0, i + 1)) as string;
-      }
-    }
-  }
-  throw new Error(`not a bundle fragment: ${JSON.stringify(fragment.slice(0, 40))}`);
+  const members = `{${fragments.join(",")}}`;
+  const hash = sha256Hex(members);
+  const { head, tail } = bundleEnvelope(hash, source);
+  return { text: `${head}${members}${tail}`, hash };
 }
 
 /**
