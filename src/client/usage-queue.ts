@@ -33,7 +33,7 @@ export interface UsageQueueOptions {
 export class RefusedBatchError extends Error {}
 
 /** Events dropped for good: they cannot be sent, or the sink refused them. */
-export class DroppedEventsError extends Error {
+class DroppedEventsError extends Error {
   override readonly name = "DroppedEventsError";
 
   constructor(

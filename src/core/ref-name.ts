@@ -1,5 +1,5 @@
 /** The longest ref a request may name. */
-export const MAX_REF_LENGTH = 256;
+const MAX_REF_LENGTH = 256;
 
 /**
  * Why `ref` cannot be a revision a request names (`HEAD~1`, `v1`, a sha, a label), or

@@ -98,7 +98,7 @@ export function reportWarnings(report: StatsReport): string[] {
 }
 
 /** `0.012`, or `<0.001`. */
-export function pValue(p: number): string {
+function pValue(p: number): string {
   return p < 0.001 ? "<0.001" : p.toFixed(3);
 }
 

@@ -9,7 +9,7 @@ import { HttpError } from "./http.js";
  * Where `npm run build` puts the page (Vite's `outDir`): the package's dist/web, two levels up
  * from this module whether it runs built (dist/server/) or from source in the tests (src/server/).
  */
-export const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../dist/web/", import.meta.url));
+const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../dist/web/", import.meta.url));
 
 /** Headers of every answer of the page or its assets: it runs only its own code. */
 const PAGE_HEADERS: Readonly<Record<string, string>> = {

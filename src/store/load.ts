@@ -132,7 +132,7 @@ export interface ParseCacheUse {
  * against each other. The one way every command, `log` and the server get prompts from files.
  * `known` names the prompts that exist beyond these files (a partial elsewhere is no error).
  */
-export async function checkPromptFiles(
+async function checkPromptFiles(
   use: ParseCacheUse,
   files: Iterable<PromptFileText>,
   known?: ReadonlySet<string>,

@@ -17,7 +17,7 @@ import { loadOptionsOf } from "../io.js";
 import { formatTable, plural, writeJson } from "../output.js";
 
 /** The formats `prompts import` reads. */
-export const IMPORT_FORMATS = [
+const IMPORT_FORMATS = [
   "dict",
   "langfuse",
   "promptlayer",

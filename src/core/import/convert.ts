@@ -88,7 +88,7 @@ const LANGFUSE_REFERENCE = /@@@langfusePrompt:name=([^|@]+)(?:\|(version|label)=
 const VARIABLE_TAG = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
 /** Reads a template in the given syntax into the template tree. */
-export function convertTemplate(syntax: Syntax, text: string): Conversion {
+function convertTemplate(syntax: Syntax, text: string): Conversion {
   switch (syntax) {
     case "fstring":
       return convertFstring(text);
@@ -340,6 +340,6 @@ function yamlVariables(variables: Record<string, VariableSpec>): Record<string, 
 }
 
 /** A prompt file's YAML: bodies as literal blocks so they read as they render. */
-export function promptFileText(content: Record<string, unknown>): string {
+function promptFileText(content: Record<string, unknown>): string {
   return stringify(content, { lineWidth: 0, blockQuote: "literal" });
 }

@@ -4,7 +4,7 @@ import { normalTwoSided, studentTQuantile, studentTTwoSided } from "./distributi
 export type Interval = [low: number, high: number];
 
 /** The z value of a two-sided 95% interval. */
-export const Z95 = 1.96;
+const Z95 = 1.96;
 
 /**
  * The Wilson score interval of a proportion: unlike `p ± z·se` it stays inside [0, 1] and

@@ -14,7 +14,7 @@ export interface SeriesPoint {
 }
 
 /** The longest series answered: ten years of days. */
-export const MAX_SERIES_DAYS = 3660;
+const MAX_SERIES_DAYS = 3660;
 
 const DAY_MS = 86_400_000;
 

@@ -14,7 +14,7 @@ export interface ChartSeries {
 const PALETTE = ["#3b82f6", "#f97316", "#22c55e", "#a855f7", "#ef4444", "#14b8a6"];
 
 /** The colour of the n-th group, the same in every chart of the page. */
-export function seriesColor(index: number): string {
+function seriesColor(index: number): string {
   return PALETTE[index % PALETTE.length] as string;
 }
 

@@ -35,7 +35,7 @@ const DEFAULT_TAGS: [string, string] = ["{{", "}}"];
  * The tags of a template in source order. Whitespace that mustache drops around standalone tags
  * is no concern here: only the tags' spans are taken, the text between them is shown as written.
  */
-export function templateTags(template: string, delimiters?: [string, string]): TagSpan[] {
+function templateTags(template: string, delimiters?: [string, string]): TagSpan[] {
   const spans: TagSpan[] = [];
   let tags: [string, string] = delimiters ?? DEFAULT_TAGS;
   const walk = (tokens: Token[]) => {
