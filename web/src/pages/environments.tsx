@@ -134,18 +134,16 @@ function MoveHistory({ moves }: { moves: LabelMove[] }) {
   );
 }
 
-/** The ref picker and what moving the label there would change. */
-function MovePreview({
-  labels,
-  label,
-  target,
-  onChoose,
-}: {
+/** The labels, the one chosen, the ref to move it to, and how to choose another of either. */
+interface MoveProps {
   labels: LabelWithHistory[];
   label: string;
   target: string;
   onChoose: (change: { label?: string; to?: string }) => void;
-}) {
+}
+
+/** The ref picker and what moving the label there would change. */
+function MovePreview({ labels, label, target, onChoose }: MoveProps) {
   const diffPath = label && target ? `/v1/diff${queryString({ from: label, to: target })}` : null;
   const diff = useApi<DiffReport>(diffPath);
   const command = `prompts label ${shellWord(label)} ${shellWord(target || "REF")}`;
@@ -183,17 +181,7 @@ function MovePreview({
 }
 
 /** The label to move and the ref to move it to: a branch, tag, other label, or anything typed. */
-function MoveForm({
-  labels,
-  label,
-  target,
-  onChoose,
-}: {
-  labels: LabelWithHistory[];
-  label: string;
-  target: string;
-  onChoose: (change: { label?: string; to?: string }) => void;
-}) {
+function MoveForm({ labels, label, target, onChoose }: MoveProps) {
   const refs = useApi<RefListing>("/v1/refs");
   const [typed, setTyped] = useState(target);
   const [shownTarget, setShownTarget] = useState(target);
